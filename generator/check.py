@@ -1,0 +1,231 @@
+"""`factsheet check`: load the facts, then verify every citation against the corpus.
+
+The result holds the records, every problem found (never just the first), and the
+normalised corpus text with each quote's position, which rendering and the coverage
+report reuse so that nothing is read or matched twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from . import citations as cit
+from .errors import Location, Problem
+from .load import load_records
+from .model import Citation, Claim, Established, Records, Source
+from .validate import check_incident_rules, check_references
+
+
+@dataclass(slots=True)
+class Corpus:
+    """The normalised text of each source's article, with where each quote was found."""
+
+    text: dict[str, str] = field(default_factory=dict)  # source id -> normalised text
+    raw: dict[str, str] = field(default_factory=dict)  # source id -> text as in the file
+    matches: dict[tuple[str, str], cit.Match] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """What `factsheet check` found: records, problems and the matched corpus."""
+
+    records: Records
+    problems: list[Problem]
+    corpus: Corpus
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def failed(self, strict: bool = False) -> bool:
+        return bool(self.errors or (strict and self.warnings))
+
+
+def check_project(root: Path) -> CheckResult:
+    """Run every check on the project at ``root``; problems come back sorted by place."""
+    problems: list[Problem] = []
+    records = load_records(root, problems)
+    check_references(records, problems)
+    check_incident_rules(records, problems)
+    corpus = Corpus()
+    changed = _read_corpus(root, records, corpus, problems)
+    stale_quotes: dict[str, int] = {}
+    for _record, _claim, citation in records.all_citations():
+        if not _verify(citation, records, corpus, problems):
+            stale_quotes[citation.source] = stale_quotes.get(citation.source, 0) + 1
+    for record in (*records.actors.values(), *records.incidents.values()):
+        for claim in record.claims:
+            _check_numbers(claim, problems)
+    _check_statements(records, corpus, problems)
+    _check_established(records, corpus, problems)
+    _check_uncited(records, problems)
+    for source_id, problem in changed.items():
+        count = stale_quotes.get(source_id, 0)
+        suffix = (f"; {count} quote{'s' if count != 1 else ''} no longer verify (listed below)"
+                  if count else "; every quote still verifies")
+        problems.append(Problem(problem.location, problem.severity, problem.code,
+                                problem.message + suffix, problem.hint))
+    problems.sort(key=Problem.sort_key)
+    return CheckResult(records, problems, corpus)
+
+
+def _corpus_path(root: Path, source: Source, problems: list[Problem]) -> Path | None:
+    """Resolve a source's corpus file, refusing anything outside `corpus/`."""
+    rel = PurePosixPath(source.corpus)
+    if (rel.is_absolute() or ".." in rel.parts or "\\" in source.corpus
+            or len(rel.parts) != 2 or rel.parts[0] != "corpus"):
+        problems.append(Problem(source.corpus_loc, "error", "bad-corpus-path",
+                                f"corpus path {source.corpus!r} is not a file in corpus/",
+                                "write it as corpus/FILE.txt"))
+        return None
+    path = root / rel
+    if path.is_symlink():
+        problems.append(Problem(source.corpus_loc, "error", "bad-corpus-path",
+                                f"{source.corpus} is a symbolic link",
+                                "copy the article into corpus/ as a plain file"))
+        return None
+    if not path.is_file():
+        problems.append(Problem(source.corpus_loc, "error", "missing-corpus",
+                                f"{source.corpus} does not exist",
+                                "add the article with 'factsheet add-source FILE'"))
+        return None
+    return path
+
+
+def _read_corpus(root: Path, records: Records, corpus: Corpus,
+                 problems: list[Problem]) -> dict[str, Problem]:
+    """Read and normalise each source's article; report changed and unreferenced files."""
+    changed: dict[str, Problem] = {}
+    referenced: set[str] = set()
+    for source in records.sources.values():
+        path = _corpus_path(root, source, problems)
+        if path is None:
+            continue
+        referenced.add(path.name)
+        raw = path.read_bytes()
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest != source.sha256:
+            changed[source.id] = Problem(
+                source.sha256_loc, "error", "corpus-changed",
+                f"{source.corpus} has changed since it was cited: its SHA-256 is "
+                f"{digest}, the source records {source.sha256}",
+                "if the change is intended, re-check every quote from this source and "
+                "update 'sha256'")
+        try:
+            text = raw.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError as exc:
+            problems.append(Problem(Location(source.corpus), "error", "encoding",
+                                    f"byte {exc.start} is not valid UTF-8", "save it as UTF-8"))
+            continue
+        corpus.raw[source.id] = text
+        corpus.text[source.id] = cit.normalize(text)
+        if source.title and cit.find_quote(source.title, corpus.text[source.id], False) is None:
+            problems.append(_not_found(source.title_loc, "title", source.title,
+                                       source, corpus.text[source.id]))
+    folder = root / "corpus"
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.name not in referenced and not path.name.startswith("."):
+                problems.append(Problem(Location(f"corpus/{path.name}"), "warning",
+                                        "unreferenced-corpus",
+                                        "no source record points to this article",
+                                        "add one with 'factsheet add-source', or delete the file"))
+    return changed
+
+
+def _not_found(loc: Location, what: str, quote: str, source: Source, text: str) -> Problem:
+    passage, score = cit.closest_passage(quote, text)
+    message = f"{what} not found in {source.corpus} (source {source.id!r})"
+    if passage:
+        message += f"; closest passage ({score:.0f}%): \"{passage}\""
+    return Problem(loc, "error", "quote-not-found", message,
+                   "copy the words exactly from the article; '...' may stand for left-out "
+                   "words, and quotes, dashes and spaces may differ in typography only")
+
+
+def _verify(citation: Citation, records: Records, corpus: Corpus,
+            problems: list[Problem]) -> bool:
+    """Check one citation's quote; remember where it matched for rendering."""
+    text = corpus.text.get(citation.source)
+    if text is None:
+        return True  # unknown source or unreadable corpus: already reported
+    key = (citation.source, citation.quote.text)
+    if key in corpus.matches:
+        return True
+    match = cit.find_quote(citation.quote.text, text)
+    if match is None:
+        problems.append(_not_found(citation.quote.loc, "quote", citation.quote.text,
+                                   records.sources[citation.source], text))
+        return False
+    corpus.matches[key] = match
+    return True
+
+
+def _check_statements(records: Records, corpus: Corpus, problems: list[Problem]) -> None:
+    """A statement's own text must stand verbatim in every source that cites it."""
+    for statement in records.statements.values():
+        for citation in statement.citations:
+            text = corpus.text.get(citation.source)
+            if text is None:
+                continue
+            if cit.find_quote(statement.text.text, text, allow_gaps=False) is None:
+                problems.append(_not_found(
+                    statement.text.loc, "statement text", statement.text.text,
+                    records.sources[citation.source], text))
+
+
+def _check_established(records: Records, corpus: Corpus, problems: list[Problem]) -> None:
+    """Quotes given as evidence for an outlet, a date or a relay must be in the text."""
+    def verify(established: Established | None, source_ids: list[str]) -> None:
+        if established is None:
+            return
+        texts = [(records.sources[s], corpus.text[s]) for s in source_ids if s in corpus.text]
+        for quote in established.quotes:
+            if texts and not any(cit.find_quote(quote.text, t) for _, t in texts):
+                problems.append(_not_found(quote.loc, "evidence quote", quote.text, *texts[0]))
+
+    for source in records.sources.values():
+        for established in (source.outlet, source.published, source.relays, source.copy_of):
+            verify(established, [source.id])
+    for statement in records.statements.values():
+        verify(statement.date, [c.source for c in statement.citations])
+
+
+def _check_numbers(claim: Claim, problems: list[Problem]) -> None:
+    """Warn when a figure of a claim appears in none of its quotes."""
+    if not claim.citations:
+        return
+    quotes = " ".join(c.quote.text for c in claim.citations)
+    if claim.field.value == "date":
+        missing = [n for n in claim.value.numbers() if not cit.number_in(n, quotes)]
+        if missing and not claim.note:
+            problems.append(Problem(
+                claim.value_loc, "warning", "date-not-in-quote",
+                f"day {missing[0]} of {claim.value} is not stated in any quote of this claim",
+                "if the date is inferred (from 'Sunday', say), add a 'note' giving the evidence"))
+        return
+    numbers = set(claim.value.numbers()) if claim.field.value == "quantity" else set()
+    numbers |= cit.digits_in(str(claim.value)) if claim.field.value == "text" else set()
+    numbers |= cit.digits_in(claim.detail or "")
+    for n in sorted(numbers):
+        if not cit.number_in(n, quotes):
+            problems.append(Problem(
+                claim.value_loc, "warning", "number-not-in-quote",
+                f"the figure {n} in claims.{claim.field.name} appears in none of its quotes, "
+                "in digits or words",
+                "check the figure against the article, or quote the words that give it"))
+
+
+def _check_uncited(records: Records, problems: list[Problem]) -> None:
+    cited = {c.source for _, _, c in records.all_citations()}
+    for source in records.sources.values():
+        if source.id not in cited:
+            problems.append(Problem(source.loc, "warning", "uncited-source",
+                                    f"nothing cites source {source.id!r}",
+                                    "cite it from a claim or statement, or remove it"))

@@ -1,0 +1,77 @@
+"""The `factsheet` command line: thin wrappers that call the library and set exit codes.
+
+Exit codes: 0 clean, 1 problems found (errors, or warnings under ``--strict``),
+2 usage errors (a bad option, a folder that is not a fact-sheet project).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .check import check_project
+from .errors import FactsheetError, ProjectError, UsageError
+from .report import FORMATS, format_problems, summary
+
+
+def _project_root(path: str) -> Path:
+    root = Path(path).resolve()
+    if not (root / "facts").is_dir():
+        raise ProjectError(f"{root} has no facts/ folder; run factsheet from a fact-sheet "
+                           "project or pass --root")
+    return root
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Check the facts and their citations; print every problem."""
+    started = time.perf_counter()
+    result = check_project(_project_root(args.root))
+    report = format_problems(result.problems, args.format)
+    if report:
+        print(report, flush=True)
+    if args.format == "text":
+        records = result.records
+        counted = (f"{len(records.sources)} sources, {len(records.actors)} actors, "
+                   f"{len(records.incidents)} incidents, {len(records.statements)} statements, "
+                   f"{sum(1 for _ in records.all_citations())} citations")
+        print(f"factsheet check: {summary(result.problems)} ({counted}; "
+              f"{time.perf_counter() - started:.2f} s)", file=sys.stderr)
+    return 1 if result.failed(args.strict) else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, with one sub-command per task."""
+    parser = argparse.ArgumentParser(prog="factsheet", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"factsheet {__version__}")
+    parser.add_argument("--root", default=".", help="the project folder (default: .)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="check facts and verify every citation")
+    check.add_argument("--strict", action="store_true", help="fail on warnings too")
+    check.add_argument("--format", choices=FORMATS, default="text")
+    check.set_defaults(run=cmd_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code instead of exiting."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    try:
+        return args.run(args)
+    except (ProjectError, UsageError) as exc:
+        print(f"factsheet: error: {exc}", file=sys.stderr)
+        return 2
+    except FactsheetError as exc:
+        print(f"factsheet: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,383 @@
+"""Load `facts/` into :class:`~generator.model.Records`, reporting every schema problem.
+
+Each YAML file under ``facts/<kind>/`` holds one record: a mapping with an ``id``.
+One record per file keeps pull requests small, gives every page an exact "edit this
+file" link, and lets two editors change two incidents without a merge conflict.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from . import model
+from .errors import Location, Problem
+from .model import (ACTOR_FIELDS, INCIDENT_FIELDS, Actor, Citation, Claim, Established,
+                    FieldSpec, FuzzyDate, Incident, Quantity, Quote, Records, Source,
+                    Statement)
+from .yamlfile import Node, parse_yaml
+
+SOURCE_KEYS = ("id", "corpus", "sha256", "outlet", "title", "published", "url", "language",
+               "relays", "copy_of", "notes")
+ACTOR_KEYS = ("id", "name", "kind", "aliases", "claims")
+INCIDENT_KEYS = ("id", "title", "kind", "date", "place", "related", "claims")
+STATEMENT_KEYS = ("id", "speaker", "date", "medium", "text", "about", "citations",
+                  "language_note")
+CLAIM_KEYS = ("value", "detail", "note", "citations")
+CITATION_KEYS = ("source", "quote", "according_to")
+ESTABLISHED_KEYS = ("value", "basis", "evidence", "quotes")
+
+
+class _Mapping:
+    """Typed access to one mapping node; wrong types and unknown keys become problems."""
+
+    def __init__(self, node: Node, what: str, allowed: tuple[str, ...], problems: list[Problem]):
+        self.node, self.what, self.problems = node, what, problems
+        self.values: dict[str, Node] = node.value if isinstance(node.value, dict) else {}
+        for key, key_loc in node.key_locs.items():
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = (f"did you mean {close[0]!r}?" if close
+                        else "allowed keys: " + ", ".join(allowed))
+                self.error(key_loc, "unknown-key", f"unknown key {key!r} in {what}", hint)
+
+    def error(self, loc: Location, code: str, message: str, hint: str = "") -> None:
+        self.problems.append(Problem(loc, "error", code, message, hint))
+
+    def loc(self, key: str) -> Location:
+        """Where a key's value is, or where the mapping starts if the key is missing."""
+        return self.values[key].loc if key in self.values else self.node.loc
+
+    def get(self, key: str, required: bool) -> Node | None:
+        found = self.values.get(key)
+        if found is None or found.value is None:
+            if required:
+                self.error(self.node.loc, "missing-key", f"{self.what} has no {key!r}",
+                           f"add '{key}:'")
+            return None
+        return found
+
+    def text(self, key: str, required: bool = True) -> str | None:
+        found = self.get(key, required)
+        if found is None:
+            return None
+        if isinstance(found.value, (dict, list, bool)):
+            self.error(found.loc, "wrong-type",
+                       f"{key!r} in {self.what} must be text, not a {found.kind}")
+            return None
+        text = str(found.value)
+        if not text.strip():
+            if required:
+                self.error(found.loc, "empty-value", f"{key!r} in {self.what} is empty")
+            return None
+        return text
+
+    def ident(self, key: str, required: bool = True) -> str | None:
+        value = self.text(key, required)
+        if value is not None and not model.ID_PATTERN.match(value):
+            self.error(self.loc(key), "bad-id",
+                       f"{key!r} {value!r} is not a valid id",
+                       "ids are lower-case letters, digits and single hyphens, "
+                       "1 to 80 characters, e.g. 'green-zone-rockets-2020-12-20'")
+            return None
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...]) -> str | None:
+        value = self.text(key)
+        if value is not None and value not in choices:
+            close = difflib.get_close_matches(value, choices, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "one of: " + ", ".join(choices)
+            self.error(self.loc(key), "bad-value", f"{key!r} {value!r} is not allowed", hint)
+            return None
+        return value
+
+    def items(self, key: str, required: bool = False) -> list[Node]:
+        found = self.get(key, required)
+        if found is None:
+            return []
+        if not isinstance(found.value, list):
+            self.error(found.loc, "wrong-type",
+                       f"{key!r} in {self.what} must be a list (lines starting with '- ')")
+            return []
+        return found.value
+
+    def text_list(self, key: str) -> list[str]:
+        texts = []
+        for item in self.items(key):
+            if isinstance(item.value, (str, int, float)) and not isinstance(item.value, bool):
+                texts.append(str(item.value))
+            else:
+                self.error(item.loc, "wrong-type", f"each entry of {key!r} must be text")
+        return texts
+
+    def id_list(self, key: str) -> list[tuple[str, Location]]:
+        ids = []
+        for item in self.items(key):
+            if isinstance(item.value, str) and model.ID_PATTERN.match(item.value):
+                ids.append((item.value, item.loc))
+            else:
+                self.error(item.loc, "bad-id", f"each entry of {key!r} must be an id",
+                           "ids are lower-case letters, digits and hyphens")
+        return ids
+
+
+def _require_mapping(node: Node, what: str, problems: list[Problem]) -> bool:
+    if isinstance(node.value, dict):
+        return True
+    problems.append(Problem(node.loc, "error", "wrong-type",
+                            f"{what} must be a mapping of 'key: value' lines, not a {node.kind}"))
+    return False
+
+
+def _quote(node: Node | None, what: str, problems: list[Problem]) -> Quote | None:
+    if node is None:
+        return None
+    if not isinstance(node.value, str) or not node.value.strip():
+        problems.append(Problem(node.loc, "error", "wrong-type", f"{what} must be non-empty text"))
+        return None
+    return Quote(node.value, node.loc)
+
+
+def load_citations(parent: _Mapping, problems: list[Problem]) -> list[Citation]:
+    """Read the ``citations:`` list of a claim or statement; an empty list is an error."""
+    found = parent.values.get("citations")
+    items = parent.items("citations")
+    if not items:
+        where = found.loc if found is not None else parent.node.loc
+        problems.append(Problem(where, "error", "no-citation", f"{parent.what} has no citation",
+                                "add 'citations:' with at least one '- source: ... quote: ...'"))
+        return []
+    citations = []
+    for item in items:
+        if not _require_mapping(item, "a citation", problems):
+            continue
+        m = _Mapping(item, "citation", CITATION_KEYS, problems)
+        source = m.ident("source")
+        quote = _quote(m.get("quote", True), "'quote'", problems)
+        according_to = m.ident("according_to", required=False)
+        if source and quote:
+            citations.append(Citation(source, quote, according_to, item.loc, m.loc("source"),
+                                      m.loc("according_to") if according_to else None))
+    return citations
+
+
+def _claim_value(spec: FieldSpec, node: Node, problems: list[Problem]):
+    if spec.value == "quantity":
+        value = Quantity.parse(node.value)
+        if value is None:
+            problems.append(Problem(node.loc, "error", "bad-quantity",
+                                    f"{node.value!r} is not a count for {spec.name!r}",
+                                    "write 8, 'at least 1', 'about 2,500', '2 to 3' or 'several'"))
+        return value
+    if spec.value == "date":
+        value = FuzzyDate.parse(node.value)
+        if value is None:
+            problems.append(Problem(node.loc, "error", "bad-date", f"{node.value!r} is not a date",
+                                    "write YYYY-MM-DD, YYYY-MM, YYYY or a window "
+                                    "YYYY-MM-DD/YYYY-MM-DD, with a day that exists"))
+        return value
+    if isinstance(node.value, (dict, list, bool)) or node.value is None:
+        problems.append(Problem(node.loc, "error", "wrong-type",
+                                f"the value of {spec.name!r} must be text"))
+        return None
+    text = str(node.value)
+    if spec.value == "actor" and not model.ID_PATTERN.match(text):
+        problems.append(Problem(node.loc, "error", "bad-id",
+                                f"the value of {spec.name!r} must be an actor id, not {text!r}"))
+        return None
+    return text
+
+
+def load_claims(parent: _Mapping, fields: dict[str, FieldSpec],
+                problems: list[Problem]) -> list[Claim]:
+    """Read ``claims:``, a mapping from field name to a list of claims (versions)."""
+    found = parent.get("claims", required=False)
+    if found is None:
+        return []
+    if not _require_mapping(found, "'claims'", problems):
+        return []
+    claims = []
+    for name, versions in found.value.items():
+        key_loc = found.key_locs[name]
+        spec = fields.get(name)
+        if spec is None:
+            close = difflib.get_close_matches(name, fields, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "fields: " + ", ".join(fields)
+            problems.append(Problem(key_loc, "error", "unknown-field",
+                                    f"unknown claim field {name!r}", hint))
+            continue
+        if not isinstance(versions.value, list):
+            problems.append(Problem(versions.loc, "error", "wrong-type",
+                                    f"claims.{name} must be a list of claims",
+                                    "start each claim with '- value: ...'"))
+            continue
+        for index, item in enumerate(versions.value):
+            if not _require_mapping(item, f"a claim in {name!r}", problems):
+                continue
+            m = _Mapping(item, f"claim {name!r}", CLAIM_KEYS, problems)
+            value_node = m.get("value", True)
+            value = _claim_value(spec, value_node, problems) if value_node else None
+            citations = load_citations(m, problems)
+            if value is not None:
+                claims.append(Claim(spec, value, m.text("detail", False), citations, item.loc,
+                                    value_node.loc, m.text("note", False), index))
+    return claims
+
+
+def load_established(m: _Mapping, key: str, problems: list[Problem], *,
+                     as_date: bool = False, required: bool = True) -> Established | None:
+    """Read a value recorded with how it was established (stated, inferred or unknown)."""
+    found = m.get(key, required)
+    if found is None:
+        return None
+    if not _require_mapping(found, f"{key!r}", problems):
+        return None
+    e = _Mapping(found, f"{key!r}", ESTABLISHED_KEYS, problems)
+    basis = e.choice("basis", model.BASES)
+    value_node = e.get("value", required=basis in ("stated", "inferred"))
+    value: object = None
+    if value_node is not None:
+        if as_date:
+            value = FuzzyDate.parse(value_node.value)
+            if value is None:
+                problems.append(Problem(value_node.loc, "error", "bad-date",
+                                        f"{value_node.value!r} is not a date",
+                                        "write YYYY-MM-DD, YYYY-MM, YYYY or YYYY-MM-DD/YYYY-MM-DD"))
+        else:
+            value = e.text("value")
+    if basis == "unknown" and value is not None:
+        problems.append(Problem(value_node.loc, "error", "bad-value",
+                                f"{key!r} has a value but basis 'unknown'",
+                                "use basis 'stated' or 'inferred', or remove the value"))
+    evidence = e.text("evidence", required=True) or ""
+    quotes = [q for node in e.items("quotes")
+              if (q := _quote(node, "each quote of 'quotes'", problems))]
+    if basis == "stated" and not quotes:
+        problems.append(Problem(found.loc, "error", "no-citation",
+                                f"{key!r} is 'stated' but gives no 'quotes' from the text",
+                                "add 'quotes:' with the words of the article that state it"))
+    return Established(value, basis or "unknown", evidence, quotes, found.loc)
+
+
+def load_source(node: Node, problems: list[Problem]) -> Source | None:
+    m = _Mapping(node, "source", SOURCE_KEYS, problems)
+    ident, corpus = m.ident("id"), m.text("corpus")
+    sha = m.text("sha256")
+    if sha is not None and (len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha)):
+        m.error(m.loc("sha256"), "bad-value", "'sha256' must be 64 lower-case hex digits",
+                "run: sha256sum " + (corpus or "corpus/FILE"))
+        sha = None
+    outlet = load_established(m, "outlet", problems)
+    published = load_established(m, "published", problems, as_date=True)
+    relays = load_established(m, "relays", problems, required=False)
+    copy_of = load_established(m, "copy_of", problems, required=False)
+    url = m.text("url", required=False)
+    if url is not None and not url.startswith(("https://", "http://")):
+        m.error(m.loc("url"), "bad-value", f"'url' {url!r} is not an http(s) URL",
+                "leave 'url' out when the article's address is not known; never guess it")
+        url = None
+    title = m.text("title", required=False)
+    language = m.text("language") or "en"
+    if None in (ident, corpus, sha, outlet, published):
+        return None
+    return Source(ident, corpus, sha, outlet, title, published, url, language, relays,
+                  copy_of, m.text("notes", False), node.loc, m.loc("corpus"), m.loc("sha256"),
+                  m.loc("title") if title else None)
+
+
+def load_actor(node: Node, problems: list[Problem]) -> Actor | None:
+    m = _Mapping(node, "actor", ACTOR_KEYS, problems)
+    ident, name = m.ident("id"), m.text("name")
+    kind = m.choice("kind", model.ACTOR_KINDS)
+    aliases = m.text_list("aliases")
+    claims = load_claims(m, ACTOR_FIELDS, problems)
+    if None in (ident, name, kind):
+        return None
+    return Actor(ident, name, kind, aliases, claims, node.loc)
+
+
+def load_incident(node: Node, problems: list[Problem]) -> Incident | None:
+    m = _Mapping(node, "incident", INCIDENT_KEYS, problems)
+    ident, title = m.ident("id"), m.text("title")
+    kind = m.choice("kind", model.INCIDENT_KINDS)
+    raw_date = m.get("date", True)
+    when = FuzzyDate.parse(raw_date.value) if raw_date else None
+    if raw_date and when is None:
+        m.error(raw_date.loc, "bad-date", f"{raw_date.value!r} is not a date",
+                "write YYYY-MM-DD, YYYY-MM, YYYY or a window YYYY-MM-DD/YYYY-MM-DD")
+    place = m.text("place")
+    related = m.id_list("related")
+    claims = load_claims(m, INCIDENT_FIELDS, problems)
+    if None in (ident, title, kind, when, place):
+        return None
+    return Incident(ident, title, kind, when, place, claims, node.loc, m.loc("date"),
+                    [i for i, _ in related], [loc for _, loc in related])
+
+
+def load_statement(node: Node, problems: list[Problem]) -> Statement | None:
+    m = _Mapping(node, "statement", STATEMENT_KEYS, problems)
+    ident, speaker = m.ident("id"), m.ident("speaker")
+    when = load_established(m, "date", problems, as_date=True)
+    medium = m.choice("medium", model.STATEMENT_MEDIA)
+    text = _quote(m.get("text", True), "'text'", problems)
+    about = m.id_list("about")
+    citations = load_citations(m, problems)
+    if None in (ident, speaker, when, medium, text):
+        return None
+    return Statement(ident, speaker, when, medium, text, [i for i, _ in about], citations,
+                     node.loc, m.loc("speaker"), [loc for _, loc in about],
+                     m.text("language_note", False))
+
+
+LOADERS = {"sources": load_source, "actors": load_actor, "incidents": load_incident,
+           "statements": load_statement}
+
+
+def fact_files(root: Path) -> list[tuple[str, Path]]:
+    """Every ``facts/<kind>/*.yaml`` file, as (kind, path), in a stable order."""
+    files = []
+    for kind in model.KINDS:
+        folder = root / "facts" / kind
+        if folder.is_dir():
+            files += [(kind, p) for p in sorted(folder.iterdir())
+                      if p.suffix in (".yaml", ".yml") and p.is_file()]
+    return files
+
+
+def stray_files(root: Path) -> list[Path]:
+    """YAML files under `facts/` that no kind folder holds, so would silently be ignored."""
+    kinds = {root / "facts" / k for k in model.KINDS}
+    return sorted(p for p in (root / "facts").rglob("*.y*ml")
+                  if p.suffix in (".yaml", ".yml") and p.parent not in kinds)
+
+
+def load_records(root: Path, problems: list[Problem]) -> Records:
+    """Read every fact file, appending problems; duplicate ids are reported here."""
+    records = Records()
+    first_seen: dict[str, Location] = {}
+    for kind, path in fact_files(root):
+        rel = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            problems.append(Problem(Location(rel), "error", "symlink",
+                                    "fact files may not be symbolic links",
+                                    "replace the link with the file itself"))
+            continue
+        node = parse_yaml(path.read_bytes(), rel, problems)
+        if node is None or not _require_mapping(node, "a fact file", problems):
+            continue
+        record = LOADERS[kind](node, problems)
+        if record is None:
+            continue
+        if record.id in first_seen:
+            problems.append(Problem(node.key_locs.get("id", node.loc), "error", "duplicate-id",
+                                    f"id {record.id!r} is already used at {first_seen[record.id]}",
+                                    "every record needs its own id"))
+            continue
+        first_seen[record.id] = node.key_locs.get("id", node.loc)
+        getattr(records, kind)[record.id] = record
+    for path in stray_files(root):
+        problems.append(Problem(Location(path.relative_to(root).as_posix()), "warning",
+                                "stray-file", "file is not in a kind folder and is not read",
+                                "move it to facts/sources, facts/actors, facts/incidents "
+                                "or facts/statements"))
+    return records

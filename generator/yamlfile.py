@@ -1,0 +1,168 @@
+"""Read a YAML file into a tree of :class:`Node` values that remember where they came from.
+
+PyYAML composes the node graph (in C when libyaml is present); this module walks it
+once, turning scalars into Python values and keeping the line and column of every
+key and value.  It refuses what a fact file never needs and what would make a
+contributor's mistake silent: duplicate keys, non-string keys, anchors and aliases
+(which also defuses "billion laughs" alias bombs), and files that are not UTF-8.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .errors import Location, Problem
+
+try:  # libyaml's parser is about twelve times faster than the pure-Python one
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+_TAG = "tag:yaml.org,2002:"
+
+
+@dataclass(slots=True)
+class Node:
+    """A YAML value with its location; mappings also keep each key's location."""
+
+    value: Any
+    loc: Location
+    key_locs: dict[str, Location] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        if isinstance(self.value, dict):
+            return "mapping"
+        if isinstance(self.value, list):
+            return "list"
+        if self.value is None:
+            return "null"
+        return type(self.value).__name__
+
+
+class _Walk:
+    """Turns one composed PyYAML node graph into :class:`Node` values."""
+
+    def __init__(self, path: str, problems: list[Problem]):
+        self.path = path
+        self.problems = problems
+        self.seen: set[int] = set()
+
+    def loc(self, mark) -> Location:
+        return Location(self.path, mark.line + 1, mark.column + 1)
+
+    def error(self, mark, code: str, message: str, hint: str = "") -> None:
+        self.problems.append(Problem(self.loc(mark), "error", code, message, hint))
+
+    def node(self, ynode) -> Node:
+        loc = self.loc(ynode.start_mark)
+        if id(ynode) in self.seen:
+            self.error(ynode.start_mark, "yaml-alias",
+                       "anchors and aliases (&name / *name) are not allowed in fact files",
+                       "write the value out in full")
+            return Node(None, loc)
+        self.seen.add(id(ynode))
+        if isinstance(ynode, yaml.MappingNode):
+            return self.mapping(ynode, loc)
+        if isinstance(ynode, yaml.SequenceNode):
+            return Node([self.node(item) for item in ynode.value], loc)
+        return Node(self.scalar(ynode), loc)
+
+    def mapping(self, ynode, loc: Location) -> Node:
+        values: dict[str, Node] = {}
+        key_locs: dict[str, Location] = {}
+        for key_node, value_node in ynode.value:
+            key_loc = self.loc(key_node.start_mark)
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _TAG + "merge":
+                self.error(key_node.start_mark, "yaml-key", "a key must be a plain word",
+                           "merge keys (<<) and complex keys are not supported")
+                continue
+            key = key_node.value
+            if key_node.tag != _TAG + "str":
+                self.error(key_node.start_mark, "yaml-key",
+                           f"key {key!r} is read as {key_node.tag.removeprefix(_TAG)}, not text",
+                           "keys are field names such as 'id' or 'quote'")
+                continue
+            if key in values:
+                first = key_locs[key]
+                self.error(key_node.start_mark, "duplicate-key",
+                           f"duplicate key {key!r} (first at line {first.line})",
+                           "YAML keeps only the last value of a repeated key; merge the two")
+                continue
+            values[key] = self.node(value_node)
+            key_locs[key] = key_loc
+        return Node(values, loc, key_locs)
+
+    def scalar(self, ynode) -> Any:
+        tag, text = ynode.tag, ynode.value
+        if tag == _TAG + "null":
+            return None
+        if tag == _TAG + "bool":
+            return text.lower() in ("true", "yes", "on", "y")
+        if tag == _TAG + "int":
+            digits = text.replace("_", "")
+            for base in (10, 0):  # 0: YAML 1.1 hex and octal forms such as 0x1F
+                try:
+                    return int(digits, base)
+                except ValueError:
+                    pass
+            return text
+        if tag == _TAG + "float":
+            try:
+                return float(text.replace("_", ""))
+            except ValueError:
+                return text
+        if tag in (_TAG + "str", _TAG + "timestamp"):
+            return text  # dates are parsed by the model, which knows their precision
+        self.error(ynode.start_mark, "yaml-tag", f"unsupported tag {tag!r}",
+                   "remove the '!' tag; fact files hold plain text, numbers and lists")
+        return text
+
+
+def read_text(raw: bytes, path: str, problems: list[Problem]) -> str | None:
+    """Decode a file's bytes as UTF-8, reporting the line of the first bad byte."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        problems.append(Problem(
+            Location(path, line, column), "error", "encoding",
+            f"byte 0x{raw[exc.start]:02x} is not valid UTF-8",
+            "save the file as UTF-8"))
+        return None
+    return text.removeprefix("\ufeff")
+
+
+def parse_yaml(raw: bytes, path: str, problems: list[Problem]) -> Node | None:
+    """Parse one YAML document; on any problem, append it and return None or a partial tree."""
+    if len(raw) > MAX_FILE_BYTES:
+        problems.append(Problem(Location(path), "error", "file-too-large",
+                                f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}",
+                                "split the records into several files"))
+        return None
+    text = read_text(raw, path, problems)
+    if text is None:
+        return None
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
+        message = " ".join(part for part in (exc.context, exc.problem) if part)
+        hint = "check indentation (spaces, not tabs) and that every quote is closed"
+        problems.append(Problem(loc, "error", "yaml-syntax", f"invalid YAML: {message}", hint))
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(Problem(Location(path, 1, 1), "error", "yaml-syntax",
+                                f"invalid YAML: {exc}", ""))
+        return None
+    if root is None:
+        problems.append(Problem(Location(path, 1, 1), "error", "empty-file",
+                                "file is empty", "a fact file holds one record, a mapping with an 'id'"))
+        return None
+    return _Walk(path, problems).node(root)
