@@ -7,6 +7,7 @@ Exit codes: 0 clean, 1 problems found (errors, or warnings under ``--strict``),
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,13 @@ from .errors import FactsheetError, ProjectError, UsageError
 from .report import FORMATS, format_problems, summary
 
 
-def _project_root(path: str) -> Path:
+# Modules that add their own sub-commands: each has ``add_commands(subparsers)`` and
+# command functions ``cmd_NAME(args) -> int`` that call the library.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def project_root(path: str) -> Path:
+    """The fact-sheet project at ``path``; a folder without `facts/` is a usage error."""
     root = Path(path).resolve()
     if not (root / "facts").is_dir():
         raise ProjectError(f"{root} has no facts/ folder; run factsheet from a fact-sheet "
@@ -28,7 +35,7 @@ def _project_root(path: str) -> Path:
 def cmd_check(args: argparse.Namespace) -> int:
     """Check the facts and their citations; print every problem."""
     started = time.perf_counter()
-    result = check_project(_project_root(args.root))
+    result = check_project(project_root(args.root))
     report = format_problems(result.problems, args.format)
     if report:
         print(report, flush=True)
@@ -53,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="fail on warnings too")
     check.add_argument("--format", choices=FORMATS, default="text")
     check.set_defaults(run=cmd_check)
+    for module in COMMAND_MODULES:
+        importlib.import_module(f"generator.{module}").add_commands(commands)
     return parser
 
 
