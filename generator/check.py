@@ -55,20 +55,22 @@ def check_project(root: Path) -> CheckResult:
     check_incident_rules(records, problems)
     corpus = Corpus()
     changed = _read_corpus(root, records, corpus, problems)
-    stale_quotes: dict[str, int] = {}
+    missing: dict[str, list[Location]] = {}  # source id -> quotes not found in it
     for _record, _claim, citation in records.all_citations():
-        if not _verify(citation, records, corpus, problems):
-            stale_quotes[citation.source] = stale_quotes.get(citation.source, 0) + 1
+        _verify(citation, records, corpus, problems, missing)
     for record in (*records.actors.values(), *records.incidents.values()):
         for claim in record.claims:
             _check_numbers(claim, problems)
-    _check_statements(records, corpus, problems)
-    _check_established(records, corpus, problems)
+    _check_statements(records, corpus, problems, missing)
+    _check_established(records, corpus, problems, missing)
     _check_uncited(records, problems)
     for source_id, problem in changed.items():
-        count = stale_quotes.get(source_id, 0)
-        suffix = (f"; {count} quote{'s' if count != 1 else ''} no longer verify (listed below)"
-                  if count else "; every quote still verifies")
+        stale = sorted(missing.get(source_id, []))
+        if stale:
+            places = ", ".join(map(str, stale))
+            suffix = (f"; {len(stale)} quote{' no longer verifies' if len(stale) == 1 else 's no longer verify'}: {places}")
+        else:
+            suffix = "; every quote from it still verifies"
         problems.append(Problem(problem.location, problem.severity, problem.code,
                                 problem.message + suffix, problem.hint))
     problems.sort(key=Problem.sort_key)
@@ -149,25 +151,26 @@ def _not_found(loc: Location, what: str, quote: str, source: Source, text: str) 
                    "words, and quotes, dashes and spaces may differ in typography only")
 
 
-def _verify(citation: Citation, records: Records, corpus: Corpus,
-            problems: list[Problem]) -> bool:
+def _verify(citation: Citation, records: Records, corpus: Corpus, problems: list[Problem],
+            missing: dict[str, list[Location]]) -> None:
     """Check one citation's quote; remember where it matched for rendering."""
     text = corpus.text.get(citation.source)
     if text is None:
-        return True  # unknown source or unreadable corpus: already reported
+        return  # unknown source or unreadable corpus: already reported
     key = (citation.source, citation.quote.text)
     if key in corpus.matches:
-        return True
+        return
     match = cit.find_quote(citation.quote.text, text)
     if match is None:
         problems.append(_not_found(citation.quote.loc, "quote", citation.quote.text,
                                    records.sources[citation.source], text))
-        return False
+        missing.setdefault(citation.source, []).append(citation.quote.loc)
+        return
     corpus.matches[key] = match
-    return True
 
 
-def _check_statements(records: Records, corpus: Corpus, problems: list[Problem]) -> None:
+def _check_statements(records: Records, corpus: Corpus, problems: list[Problem],
+                      missing: dict[str, list[Location]]) -> None:
     """A statement's own text must stand verbatim in every source that cites it."""
     for statement in records.statements.values():
         for citation in statement.citations:
@@ -178,9 +181,11 @@ def _check_statements(records: Records, corpus: Corpus, problems: list[Problem])
                 problems.append(_not_found(
                     statement.text.loc, "statement text", statement.text.text,
                     records.sources[citation.source], text))
+                missing.setdefault(citation.source, []).append(statement.text.loc)
 
 
-def _check_established(records: Records, corpus: Corpus, problems: list[Problem]) -> None:
+def _check_established(records: Records, corpus: Corpus, problems: list[Problem],
+                       missing: dict[str, list[Location]]) -> None:
     """Quotes given as evidence for an outlet, a date or a relay must be in the text."""
     def verify(established: Established | None, source_ids: list[str]) -> None:
         if established is None:
@@ -189,6 +194,7 @@ def _check_established(records: Records, corpus: Corpus, problems: list[Problem]
         for quote in established.quotes:
             if texts and not any(cit.find_quote(quote.text, t) for _, t in texts):
                 problems.append(_not_found(quote.loc, "evidence quote", quote.text, *texts[0]))
+                missing.setdefault(texts[0][0].id, []).append(quote.loc)
 
     for source in records.sources.values():
         for established in (source.outlet, source.published, source.relays, source.copy_of):

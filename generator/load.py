@@ -17,6 +17,8 @@ from .model import (ACTOR_FIELDS, INCIDENT_FIELDS, Actor, Citation, Claim, Estab
                     Statement)
 from .yamlfile import Node, parse_yaml
 
+DATE_HINT = ("write YYYY-MM-DD, YYYY-MM, YYYY or a window YYYY-MM-DD/YYYY-MM-DD, "
+             "with days that exist and the window's start first")
 SOURCE_KEYS = ("id", "corpus", "sha256", "outlet", "title", "published", "url", "language",
                "relays", "copy_of", "notes")
 ACTOR_KEYS = ("id", "name", "kind", "aliases", "claims")
@@ -173,8 +175,7 @@ def _claim_value(spec: FieldSpec, node: Node, problems: list[Problem]):
         value = FuzzyDate.parse(node.value)
         if value is None:
             problems.append(Problem(node.loc, "error", "bad-date", f"{node.value!r} is not a date",
-                                    "write YYYY-MM-DD, YYYY-MM, YYYY or a window "
-                                    "YYYY-MM-DD/YYYY-MM-DD, with a day that exists"))
+                                    DATE_HINT))
         return value
     if isinstance(node.value, (dict, list, bool)) or node.value is None:
         problems.append(Problem(node.loc, "error", "wrong-type",
@@ -242,7 +243,7 @@ def load_established(m: _Mapping, key: str, problems: list[Problem], *,
             if value is None:
                 problems.append(Problem(value_node.loc, "error", "bad-date",
                                         f"{value_node.value!r} is not a date",
-                                        "write YYYY-MM-DD, YYYY-MM, YYYY or YYYY-MM-DD/YYYY-MM-DD"))
+                                        DATE_HINT))
         else:
             value = e.text("value")
     if basis == "unknown" and value is not None:
@@ -277,7 +278,7 @@ def load_source(node: Node, problems: list[Problem]) -> Source | None:
                 "leave 'url' out when the article's address is not known; never guess it")
         url = None
     title = m.text("title", required=False)
-    language = m.text("language") or "en"
+    language = m.text("language", required=False) or "en"
     if None in (ident, corpus, sha, outlet, published):
         return None
     return Source(ident, corpus, sha, outlet, title, published, url, language, relays,
@@ -304,7 +305,7 @@ def load_incident(node: Node, problems: list[Problem]) -> Incident | None:
     when = FuzzyDate.parse(raw_date.value) if raw_date else None
     if raw_date and when is None:
         m.error(raw_date.loc, "bad-date", f"{raw_date.value!r} is not a date",
-                "write YYYY-MM-DD, YYYY-MM, YYYY or a window YYYY-MM-DD/YYYY-MM-DD")
+                DATE_HINT)
     place = m.text("place")
     related = m.id_list("related")
     claims = load_claims(m, INCIDENT_FIELDS, problems)
@@ -364,9 +365,13 @@ def load_records(root: Path, problems: list[Problem]) -> Records:
             continue
         node = parse_yaml(path.read_bytes(), rel, problems)
         if node is None or not _require_mapping(node, "a fact file", problems):
+            records.unloaded.add(path.stem)  # its id is most likely its file name
             continue
         record = LOADERS[kind](node, problems)
         if record is None:
+            ident = node.value.get("id")
+            if ident is not None and isinstance(ident.value, str):
+                records.unloaded.add(ident.value)  # so references to it add no noise
             continue
         if record.id in first_seen:
             problems.append(Problem(node.key_locs.get("id", node.loc), "error", "duplicate-id",

@@ -331,6 +331,7 @@ class Records:
     actors: dict[str, Actor] = field(default_factory=dict)
     incidents: dict[str, Incident] = field(default_factory=dict)
     statements: dict[str, Statement] = field(default_factory=dict)
+    unloaded: set[str] = field(default_factory=set)  # ids of records that failed to load
 
     def all_citations(self):
         """Yield (record, claim or None, citation) for every citation in the records."""

@@ -9,7 +9,9 @@ from .model import Claim, FuzzyDate, Records
 
 
 def _unknown(problems: list[Problem], loc: Location, what: str, ident: str,
-             known: dict) -> None:
+             known: dict, unloaded: set[str]) -> None:
+    if ident in unloaded:
+        return  # the record exists but has errors of its own, reported where it is
     close = difflib.get_close_matches(ident, list(known), n=1)
     hint = f"did you mean {close[0]!r}?" if close else f"add a record with id {ident!r}"
     problems.append(Problem(loc, "error", "unknown-reference",
@@ -20,26 +22,26 @@ def check_references(records: Records, problems: list[Problem]) -> None:
     """Every id a record names must exist, and be of the right kind."""
     for _record, claim, citation in records.all_citations():
         if citation.source not in records.sources:
-            _unknown(problems, citation.source_loc, "source", citation.source, records.sources)
+            _unknown(problems, citation.source_loc, "source", citation.source, records.sources, records.unloaded)
         if citation.according_to and citation.according_to not in records.actors:
             _unknown(problems, citation.according_to_loc, "actor (according_to)",
-                     citation.according_to, records.actors)
+                     citation.according_to, records.actors, records.unloaded)
     for record in (*records.actors.values(), *records.incidents.values()):
         for claim in record.claims:
             if claim.field.value == "actor" and claim.value not in records.actors:
                 _unknown(problems, claim.value_loc, f"actor ({claim.field.name})",
-                         claim.value, records.actors)
+                         claim.value, records.actors, records.unloaded)
     for statement in records.statements.values():
         if statement.speaker not in records.actors:
             _unknown(problems, statement.speaker_loc, "speaker", statement.speaker,
-                     records.actors)
+                     records.actors, records.unloaded)
         for ident, loc in zip(statement.about, statement.about_locs):
             if ident not in records.incidents:
-                _unknown(problems, loc, "incident (about)", ident, records.incidents)
+                _unknown(problems, loc, "incident (about)", ident, records.incidents, records.unloaded)
     for incident in records.incidents.values():
         for ident, loc in zip(incident.related, incident.related_locs):
             if ident not in records.incidents:
-                _unknown(problems, loc, "incident (related)", ident, records.incidents)
+                _unknown(problems, loc, "incident (related)", ident, records.incidents, records.unloaded)
 
 
 def check_incident_rules(records: Records, problems: list[Problem]) -> None:

@@ -152,8 +152,13 @@ def parse_yaml(raw: bytes, path: str, problems: list[Problem]) -> Node | None:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark and "end of stream" in (exc.problem or ""):
+            mark = exc.context_mark  # an unclosed quote: point at where it opened
         loc = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
-        message = " ".join(part for part in (exc.context, exc.problem) if part)
+        context = exc.context or ""
+        if exc.context_mark and context:
+            context += f" (line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
+        message = " ".join(part for part in (context, exc.problem) if part)
         hint = "check indentation (spaces, not tabs) and that every quote is closed"
         problems.append(Problem(loc, "error", "yaml-syntax", f"invalid YAML: {message}", hint))
         return None

@@ -1,0 +1,89 @@
+"""Run every case file in tests/cases/check/: a facts snippet, a corpus snippet, the messages.
+
+A case file starts with a comment saying what it is about, then ``args:`` and ``exit:``
+lines, then sections.  ``--- PATH`` replaces or adds a file of the base project in
+``_base/``; ``--- delete PATH`` removes one; ``--- expect`` lists the exact problem
+lines `factsheet check` must print, in order (hints are left out).  ``{sha:PATH}``
+stands for the SHA-256 of a corpus file as the case leaves it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+
+CASES = Path(__file__).parent / "cases" / "check"
+
+
+def _parse(path: Path) -> tuple[dict[str, str], dict[str, str | None], list[str]]:
+    header: dict[str, str] = {}
+    files: dict[str, str | None] = {}
+    expect: list[str] = []
+    section: str | None = None
+    lines: list[str] = []
+
+    def close() -> None:
+        if section is None:
+            return
+        if section == "expect":
+            expect.extend(line for line in lines if line.strip())
+        elif section.startswith("delete "):
+            files[section.removeprefix("delete ")] = None
+        else:
+            files[section] = "\n".join(lines) + "\n"
+
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("--- "):
+            close()
+            section, lines = line[4:].strip(), []
+        elif section is None:
+            if line.strip() and not line.startswith("#"):
+                key, _, value = line.partition(":")
+                header[key.strip()] = value.strip()
+        else:
+            lines.append(line)
+    close()
+    return header, files, expect
+
+
+def _materialise(tmp: Path, files: dict[str, str | None]) -> None:
+    shutil.copytree(CASES / "_base", tmp, dirs_exist_ok=True)
+    for rel, content in files.items():
+        target = tmp / rel
+        if content is None:
+            target.unlink()
+        elif not rel.startswith("facts/"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content, encoding="utf-8")
+    for rel, content in files.items():  # facts last: they may name corpus digests
+        if content is not None and rel.startswith("facts/"):
+            def digest(match: re.Match) -> str:
+                return hashlib.sha256((tmp / match.group(1)).read_bytes()).hexdigest()
+            target = tmp / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(re.sub(r"\{sha:([^}]+)\}", digest, content), encoding="utf-8")
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CASES.glob("*.txt")))
+def test_case(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    header, files, expect = _parse(CASES / case)
+    _materialise(tmp_path, files)
+    args = header.get("args", "").split()
+    code = main(["--root", str(tmp_path), "check", *args])
+    out = capsys.readouterr().out
+    printed = [line for line in out.splitlines() if not line.startswith("    hint: ")]
+    assert printed == expect
+    assert code == int(header["exit"])
+
+
+def test_every_case_file_says_what_it_checks() -> None:
+    cases = sorted(CASES.glob("*.txt"))
+    assert len(cases) >= 15
+    for path in cases:
+        assert path.read_text(encoding="utf-8").startswith("# "), path.name
