@@ -10,6 +10,7 @@ contributor's mistake silent: duplicate keys, non-string keys, anchors and alias
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import re
 from typing import Any
 
 import yaml
@@ -22,6 +23,12 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
+# A record nests about six levels deep; libyaml's composer recurses in C and crashes the
+# interpreter on a few hundred thousand nested brackets, so depth is measured first.
+MAX_DEPTH = 50
+# What YAML refuses to read (control characters other than tab and line breaks).
+_NOT_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD"
+                            "\U00010000-\U0010FFFF]")
 _TAG = "tag:yaml.org,2002:"
 
 
@@ -129,7 +136,8 @@ def read_text(raw: bytes, path: str, problems: list[Problem]) -> str | None:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        column = len(raw[line_start:exc.start].decode("utf-8", "replace")) + 1
         problems.append(Problem(
             Location(path, line, column), "error", "encoding",
             f"byte 0x{raw[exc.start]:02x} is not valid UTF-8",
@@ -138,10 +146,39 @@ def read_text(raw: bytes, path: str, problems: list[Problem]) -> str | None:
     return text.removeprefix("\ufeff")
 
 
+def _too_deep(text: str):
+    """The mark where nesting first exceeds :data:`MAX_DEPTH`, or None.
+
+    libyaml's parser keeps its own stack, so walking its events is safe at any depth.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return event.start_mark
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return None
+
+
+def _unreadable_character(text: str, path: str) -> Problem:
+    """Where the first character YAML refuses is (libyaml reports a byte offset)."""
+    found = _NOT_PRINTABLE.search(text)
+    if found is None:  # pragma: no cover - the reader refused something we do not know
+        return Problem(Location(path, 1, 1), "error", "yaml-syntax",
+                       "invalid YAML: the file holds a character YAML does not allow")
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    return Problem(Location(path, line, column), "error", "yaml-syntax",
+                   f"invalid YAML: character U+{ord(found.group()):04X} is not allowed",
+                   "remove it; of the control characters only tabs and line breaks may appear")
+
+
 def parse_yaml(raw: bytes, path: str, problems: list[Problem]) -> Node | None:
     """Parse one YAML document; on any problem, append it and return None or a partial tree."""
     if len(raw) > MAX_FILE_BYTES:
-        problems.append(Problem(Location(path), "error", "file-too-large",
+        problems.append(Problem(Location(path, 1, 1), "error", "file-too-large",
                                 f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}",
                                 "split the records into several files"))
         return None
@@ -149,18 +186,28 @@ def parse_yaml(raw: bytes, path: str, problems: list[Problem]) -> Node | None:
     if text is None:
         return None
     try:
+        too_deep = _too_deep(text)
+        if too_deep is not None:
+            problems.append(Problem(
+                Location(path, too_deep.line + 1, too_deep.column + 1), "error", "yaml-too-deep",
+                f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
+                "a record nests a few levels at most; check the brackets and indentation"))
+            return None
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark and "end of stream" in (exc.problem or ""):
             mark = exc.context_mark  # an unclosed quote: point at where it opened
-        loc = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
+        loc = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path, 1, 1)
         context = exc.context or ""
         if exc.context_mark and context:
             context += f" (line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
         message = " ".join(part for part in (context, exc.problem) if part)
         hint = "check indentation (spaces, not tabs) and that every quote is closed"
         problems.append(Problem(loc, "error", "yaml-syntax", f"invalid YAML: {message}", hint))
+        return None
+    except yaml.reader.ReaderError:
+        problems.append(_unreadable_character(text, path))
         return None
     except yaml.YAMLError as exc:
         problems.append(Problem(Location(path, 1, 1), "error", "yaml-syntax",
