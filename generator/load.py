@@ -26,6 +26,8 @@ INCIDENT_KEYS = ("id", "title", "kind", "date", "place", "related", "claims")
 STATEMENT_KEYS = ("id", "speaker", "date", "medium", "text", "about", "citations",
                   "language_note")
 CLAIM_KEYS = ("value", "detail", "note", "citations")
+# A record's page is `<kind>/<id>.md`; these ids would overwrite a page of the site itself.
+RESERVED_IDS = ("index",)
 CITATION_KEYS = ("source", "quote", "according_to")
 ESTABLISHED_KEYS = ("value", "basis", "evidence", "quotes")
 
@@ -82,6 +84,12 @@ class _Mapping:
                        "ids are lower-case letters, digits and single hyphens, "
                        "1 to 80 characters, e.g. 'green-zone-rockets-2020-12-20'")
             return None
+        if key == "id" and value in RESERVED_IDS:
+            self.error(self.loc(key), "bad-id",
+                       f"id {value!r} is reserved: its page would replace the page listing "
+                       f"all {self.what}s",
+                       "choose a descriptive id, e.g. 'green-zone-rockets-2020-12-20'")
+            return None
         return value
 
     def choice(self, key: str, choices: tuple[str, ...]) -> str | None:
@@ -121,6 +129,13 @@ class _Mapping:
                 self.error(item.loc, "bad-id", f"each entry of {key!r} must be an id",
                            "ids are lower-case letters, digits and hyphens")
         return ids
+
+
+def _shown(node: Node) -> str:
+    """A value as a message quotes it: scalars as written, collections by their kind."""
+    if isinstance(node.value, (dict, list)):
+        return f"a {node.kind}"
+    return repr(node.value)
 
 
 def _require_mapping(node: Node, what: str, problems: list[Problem]) -> bool:
@@ -168,13 +183,13 @@ def _claim_value(spec: FieldSpec, node: Node, problems: list[Problem]):
         value = Quantity.parse(node.value)
         if value is None:
             problems.append(Problem(node.loc, "error", "bad-quantity",
-                                    f"{node.value!r} is not a count for {spec.name!r}",
+                                    f"{_shown(node)} is not a count for {spec.name!r}",
                                     "write 8, 'at least 1', 'about 2,500', '2 to 3' or 'several'"))
         return value
     if spec.value == "date":
         value = FuzzyDate.parse(node.value)
         if value is None:
-            problems.append(Problem(node.loc, "error", "bad-date", f"{node.value!r} is not a date",
+            problems.append(Problem(node.loc, "error", "bad-date", f"{_shown(node)} is not a date",
                                     DATE_HINT))
         return value
     if isinstance(node.value, (dict, list, bool)) or node.value is None:
@@ -242,7 +257,7 @@ def load_established(m: _Mapping, key: str, problems: list[Problem], *,
             value = FuzzyDate.parse(value_node.value)
             if value is None:
                 problems.append(Problem(value_node.loc, "error", "bad-date",
-                                        f"{value_node.value!r} is not a date",
+                                        f"{_shown(value_node)} is not a date",
                                         DATE_HINT))
         else:
             value = e.text("value")
@@ -304,7 +319,7 @@ def load_incident(node: Node, problems: list[Problem]) -> Incident | None:
     raw_date = m.get("date", True)
     when = FuzzyDate.parse(raw_date.value) if raw_date else None
     if raw_date and when is None:
-        m.error(raw_date.loc, "bad-date", f"{raw_date.value!r} is not a date",
+        m.error(raw_date.loc, "bad-date", f"{_shown(raw_date)} is not a date",
                 DATE_HINT)
     place = m.text("place")
     related = m.id_list("related")
@@ -339,7 +354,7 @@ def fact_files(root: Path) -> list[tuple[str, Path]]:
     files = []
     for kind in model.KINDS:
         folder = root / "facts" / kind
-        if folder.is_dir():
+        if folder.is_dir() and not folder.is_symlink():  # a linked folder is reported
             files += [(kind, p) for p in sorted(folder.iterdir())
                       if p.suffix in (".yaml", ".yml") and p.is_file()]
     return files
@@ -352,18 +367,36 @@ def stray_files(root: Path) -> list[Path]:
                   if p.suffix in (".yaml", ".yml") and p.parent not in kinds)
 
 
+def display_path(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` for messages; bytes that are not UTF-8 show as \\xNN."""
+    rel = path.relative_to(root).as_posix()
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def load_records(root: Path, problems: list[Problem]) -> Records:
     """Read every fact file, appending problems; duplicate ids are reported here."""
     records = Records()
     first_seen: dict[str, Location] = {}
+    for kind in model.KINDS:
+        if (root / "facts" / kind).is_symlink():
+            problems.append(Problem(Location(f"facts/{kind}"), "error", "symlink",
+                                    "a kind folder may not be a symbolic link; its files "
+                                    "are not read", "replace the link with the folder itself"))
     for kind, path in fact_files(root):
-        rel = path.relative_to(root).as_posix()
+        rel = display_path(path, root)
         if path.is_symlink():
             problems.append(Problem(Location(rel), "error", "symlink",
                                     "fact files may not be symbolic links",
                                     "replace the link with the file itself"))
             continue
-        node = parse_yaml(path.read_bytes(), rel, problems)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            problems.append(Problem(Location(rel), "error", "unreadable",
+                                    f"cannot read the file: {exc.strerror}",
+                                    "check that it is a plain file you may read"))
+            continue
+        node = parse_yaml(raw, rel, problems)
         if node is None or not _require_mapping(node, "a fact file", problems):
             records.unloaded.add(path.stem)  # its id is most likely its file name
             continue
@@ -381,7 +414,7 @@ def load_records(root: Path, problems: list[Problem]) -> Records:
         first_seen[record.id] = node.key_locs.get("id", node.loc)
         getattr(records, kind)[record.id] = record
     for path in stray_files(root):
-        problems.append(Problem(Location(path.relative_to(root).as_posix()), "warning",
+        problems.append(Problem(Location(display_path(path, root)), "warning",
                                 "stray-file", "file is not in a kind folder and is not read",
                                 "move it to facts/sources, facts/actors, facts/incidents "
                                 "or facts/statements"))
