@@ -20,7 +20,7 @@ from .report import FORMATS, format_problems, summary
 
 # Modules that add their own sub-commands: each has ``add_commands(subparsers)`` and
 # command functions ``cmd_NAME(args) -> int`` that call the library.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("cli_coverage",)
 
 
 def project_root(path: str) -> Path:
