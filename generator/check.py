@@ -13,9 +13,10 @@ from pathlib import Path, PurePosixPath
 
 from . import citations as cit
 from .errors import Location, Problem
-from .load import load_records
+from .load import display_path, load_records
 from .model import Citation, Claim, Established, Records, Source
 from .validate import check_incident_rules, check_references
+from .yamlfile import read_text
 
 
 @dataclass(slots=True)
@@ -54,8 +55,8 @@ def check_project(root: Path) -> CheckResult:
     check_references(records, problems)
     check_incident_rules(records, problems)
     corpus = Corpus()
-    changed = _read_corpus(root, records, corpus, problems)
     missing: dict[str, list[Location]] = {}  # source id -> quotes not found in it
+    changed = _read_corpus(root, records, corpus, problems, missing)
     for _record, _claim, citation in records.all_citations():
         _verify(citation, records, corpus, problems, missing)
     for record in (*records.actors.values(), *records.incidents.values()):
@@ -66,7 +67,9 @@ def check_project(root: Path) -> CheckResult:
     _check_uncited(records, problems)
     for source_id, problem in changed.items():
         stale = sorted(missing.get(source_id, []))
-        if stale:
+        if source_id not in corpus.text:
+            suffix = "; its quotes cannot be checked until it is valid UTF-8"
+        elif stale:
             places = ", ".join(map(str, stale))
             suffix = (f"; {len(stale)} quote{' no longer verifies' if len(stale) == 1 else 's no longer verify'}: {places}")
         else:
@@ -81,12 +84,18 @@ def _corpus_path(root: Path, source: Source, problems: list[Problem]) -> Path | 
     """Resolve a source's corpus file, refusing anything outside `corpus/`."""
     rel = PurePosixPath(source.corpus)
     if (rel.is_absolute() or ".." in rel.parts or "\\" in source.corpus
-            or len(rel.parts) != 2 or rel.parts[0] != "corpus"):
+            or len(rel.parts) != 2 or rel.parts[0] != "corpus"
+            or not source.corpus.isprintable()):
         problems.append(Problem(source.corpus_loc, "error", "bad-corpus-path",
                                 f"corpus path {source.corpus!r} is not a file in corpus/",
                                 "write it as corpus/FILE.txt"))
         return None
     path = root / rel
+    if (root / "corpus").is_symlink():
+        problems.append(Problem(source.corpus_loc, "error", "bad-corpus-path",
+                                f"corpus/ is a symbolic link, so {source.corpus} lies outside "
+                                "the project", "make corpus/ a folder of plain files"))
+        return None
     if path.is_symlink():
         problems.append(Problem(source.corpus_loc, "error", "bad-corpus-path",
                                 f"{source.corpus} is a symbolic link",
@@ -100,8 +109,8 @@ def _corpus_path(root: Path, source: Source, problems: list[Problem]) -> Path | 
     return path
 
 
-def _read_corpus(root: Path, records: Records, corpus: Corpus,
-                 problems: list[Problem]) -> dict[str, Problem]:
+def _read_corpus(root: Path, records: Records, corpus: Corpus, problems: list[Problem],
+                 missing: dict[str, list[Location]]) -> dict[str, Problem]:
     """Read and normalise each source's article; report changed and unreferenced files."""
     changed: dict[str, Problem] = {}
     referenced: set[str] = set()
@@ -110,7 +119,13 @@ def _read_corpus(root: Path, records: Records, corpus: Corpus,
         if path is None:
             continue
         referenced.add(path.name)
-        raw = path.read_bytes()
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            problems.append(Problem(source.corpus_loc, "error", "unreadable",
+                                    f"cannot read {source.corpus}: {exc.strerror}",
+                                    "check that it is a plain file you may read"))
+            continue
         digest = hashlib.sha256(raw).hexdigest()
         if digest != source.sha256:
             changed[source.id] = Problem(
@@ -119,22 +134,20 @@ def _read_corpus(root: Path, records: Records, corpus: Corpus,
                 f"{digest}, the source records {source.sha256}",
                 "if the change is intended, re-check every quote from this source and "
                 "update 'sha256'")
-        try:
-            text = raw.decode("utf-8").removeprefix("\ufeff")
-        except UnicodeDecodeError as exc:
-            problems.append(Problem(Location(source.corpus), "error", "encoding",
-                                    f"byte {exc.start} is not valid UTF-8", "save it as UTF-8"))
+        text = read_text(raw, display_path(path, root), problems)
+        if text is None:
             continue
         corpus.raw[source.id] = text
         corpus.text[source.id] = cit.normalize(text)
         if source.title and cit.find_quote(source.title, corpus.text[source.id], False) is None:
             problems.append(_not_found(source.title_loc, "title", source.title,
                                        source, corpus.text[source.id]))
+            missing.setdefault(source.id, []).append(source.title_loc)
     folder = root / "corpus"
     if folder.is_dir():
         for path in sorted(folder.iterdir()):
             if path.is_file() and path.name not in referenced and not path.name.startswith("."):
-                problems.append(Problem(Location(f"corpus/{path.name}"), "warning",
+                problems.append(Problem(Location(display_path(path, root)), "warning",
                                         "unreferenced-corpus",
                                         "no source record points to this article",
                                         "add one with 'factsheet add-source', or delete the file"))
