@@ -110,6 +110,8 @@ class Quantity:
         if not isinstance(raw, str):
             return None
         text = " ".join(raw.split()).lower()
+        if len(text) > 100:  # no count is that long, and int() refuses 4,300 digits
+            return None
         if text in _VAGUE:
             low, high = _VAGUE[text]
             return cls(text, low, high, approximate=True)
