@@ -68,11 +68,12 @@ class _Walk:
     def node(self, ynode) -> Node:
         loc = self.loc(ynode.start_mark)
         if id(ynode) in self.seen:
-            self.error(ynode.start_mark, "yaml-alias",
-                       "anchors and aliases (&name / *name) are not allowed in fact files",
-                       "write the value out in full")
-            return Node(None, loc)
+            return Node(None, loc)  # an alias, reported where it is written by _scan_events
         self.seen.add(id(ynode))
+        if (isinstance(ynode, (yaml.MappingNode, yaml.SequenceNode))
+                and ynode.tag not in (_TAG + "map", _TAG + "seq")):
+            self.error(ynode.start_mark, "yaml-tag", f"unsupported tag {ynode.tag!r}",
+                       "remove the '!' tag; fact files hold plain text, numbers and lists")
         if isinstance(ynode, yaml.MappingNode):
             return self.mapping(ynode, loc)
         if isinstance(ynode, yaml.SequenceNode):
@@ -146,20 +147,30 @@ def read_text(raw: bytes, path: str, problems: list[Problem]) -> str | None:
     return text.removeprefix("\ufeff")
 
 
-def _too_deep(text: str):
-    """The mark where nesting first exceeds :data:`MAX_DEPTH`, or None.
+def _scan_events(text: str, path: str, problems: list[Problem]) -> bool:
+    """Report each alias where it is written, and whether nesting is too deep to compose.
 
     libyaml's parser keeps its own stack, so walking its events is safe at any depth.
     """
     depth = 0
     for event in yaml.parse(text, Loader=_Loader):
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+        mark = event.start_mark
+        if isinstance(event, yaml.AliasEvent):
+            problems.append(Problem(
+                Location(path, mark.line + 1, mark.column + 1), "error", "yaml-alias",
+                f"alias '*{event.anchor}' is not allowed: anchors and aliases (&name / *name) "
+                "are not used in fact files", "write the value out in full"))
+        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
-                return event.start_mark
+                problems.append(Problem(
+                    Location(path, mark.line + 1, mark.column + 1), "error", "yaml-too-deep",
+                    f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
+                    "a record nests a few levels at most; check the brackets and indentation"))
+                return True
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
-    return None
+    return False
 
 
 def _unreadable_character(text: str, path: str) -> Problem:
@@ -186,12 +197,7 @@ def parse_yaml(raw: bytes, path: str, problems: list[Problem]) -> Node | None:
     if text is None:
         return None
     try:
-        too_deep = _too_deep(text)
-        if too_deep is not None:
-            problems.append(Problem(
-                Location(path, too_deep.line + 1, too_deep.column + 1), "error", "yaml-too-deep",
-                f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
-                "a record nests a few levels at most; check the brackets and indentation"))
+        if _scan_events(text, path, problems):
             return None
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
