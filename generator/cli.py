@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from . import __version__
+from .build import build_site
 from .check import check_project
 from .errors import FactsheetError, ProjectError, UsageError
 from .report import FORMATS, format_problems, summary
@@ -21,6 +22,9 @@ from .report import FORMATS, format_problems, summary
 # Modules that add their own sub-commands: each has ``add_commands(subparsers)`` and
 # command functions ``cmd_NAME(args) -> int`` that call the library.
 COMMAND_MODULES: tuple[str, ...] = ("cli_coverage",)
+
+# Checks run on the built site before it replaces the previous one.
+POST_BUILD_CHECKS: tuple = ()
 
 
 def project_root(path: str) -> Path:
@@ -49,6 +53,36 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if result.failed(args.strict) else 0
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    """Check, render, build with MkDocs (strict), run the post-build checks, publish."""
+    started = time.perf_counter()
+    root = project_root(args.root)
+    config = Path(args.config).resolve() if args.config else None
+    site_dir = Path(args.site_dir).resolve() if args.site_dir else None
+    report = build_site(root, config, site_dir, strict=args.strict,
+                        post_checks=POST_BUILD_CHECKS)
+    if report.site_dir is None:
+        print(format_problems(report.result.problems, args.format), flush=True)
+        print(f"factsheet build: not built; the check found {summary(report.result.problems)}",
+              file=sys.stderr)
+        return 1
+    if report.result.problems or report.problems:
+        print(format_problems(report.result.problems + report.problems, args.format), flush=True)
+    print(f"factsheet build: {report.pages} pages written to {report.site_dir} "
+          f"({time.perf_counter() - started:.1f} s)", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Preview the site locally; rebuilds when facts, corpus or templates change."""
+    from mkdocs.commands.serve import serve
+
+    root = project_root(args.root)
+    config = Path(args.config).resolve() if args.config else root / "mkdocs.yml"
+    serve(config_file=str(config), dev_addr=args.dev_addr, livereload=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with one sub-command per task."""
     parser = argparse.ArgumentParser(prog="factsheet", description=__doc__.splitlines()[0])
@@ -60,6 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="fail on warnings too")
     check.add_argument("--format", choices=FORMATS, default="text")
     check.set_defaults(run=cmd_check)
+
+    build = commands.add_parser("build", help="check, render and build the site into site/")
+    build.add_argument("--config", help="the MkDocs configuration (default: ROOT/mkdocs.yml)")
+    build.add_argument("--site-dir", help="where to write the site (default: from mkdocs.yml)")
+    build.add_argument("--strict", action="store_true", help="fail on check warnings too")
+    build.add_argument("--format", choices=FORMATS, default="text")
+    build.set_defaults(run=cmd_build)
+
+    serve = commands.add_parser("serve", help="preview the site, rebuilding on every change")
+    serve.add_argument("--config", help="the MkDocs configuration (default: ROOT/mkdocs.yml)")
+    serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on")
+    serve.set_defaults(run=cmd_serve)
     for module in COMMAND_MODULES:
         importlib.import_module(f"generator.{module}").add_commands(commands)
     return parser

@@ -1,0 +1,119 @@
+"""`factsheet build`: check, render, MkDocs with --strict, post-build checks, then publish.
+
+Nothing is written to the output folder until every stage has passed: MkDocs builds
+into a temporary folder beside it, the post-build checks read that folder, and only
+then is it swapped into place.  A failed build leaves the previous site untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mkdocs.commands.build import build as mkdocs_build
+from mkdocs.config import load_config
+from mkdocs.exceptions import MkDocsException
+
+from .check import CheckResult, check_project
+from .errors import BuildError, Problem
+from .render import Tree
+from .site import build_date, epoch_of, render_checked
+
+PostCheck = Callable[[Path, Tree, CheckResult], list[Problem]]
+
+
+@dataclass(slots=True)
+class BuildReport:
+    """What a build did: the check's result, the pages rendered and where the site went."""
+
+    result: CheckResult
+    site_dir: Path | None = None
+    pages: int = 0
+    problems: list[Problem] = field(default_factory=list)  # from the post-build checks
+
+
+class _Collect(logging.Handler):
+    """Keeps MkDocs' warnings so a failed build can say what they were."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _environment(name: str, value: str):
+    old = os.environ.get(name)
+    os.environ.setdefault(name, value)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+
+
+def build_site(root: Path, config_file: Path | None = None, site_dir: Path | None = None,
+               strict: bool = False, post_checks: tuple[PostCheck, ...] = ()) -> BuildReport:
+    """Build the site of the project at ``root``; raise BuildError if any stage fails.
+
+    When the facts fail the check, the report comes back with no site and the problems
+    in ``report.result``; the caller decides how to show them.
+    """
+    result = check_project(root)
+    report = BuildReport(result)
+    if result.failed(strict):
+        return report
+    config_file = config_file or root / "mkdocs.yml"
+    if not config_file.is_file():
+        raise BuildError(f"{config_file} does not exist")
+    with _environment("SOURCE_DATE_EPOCH", epoch_of(build_date(result))):
+        config = load_config(str(config_file), strict=True)
+        final = site_dir.resolve() if site_dir else Path(config.site_dir)
+        staging = final.parent / f".{final.name}.building-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        config.site_dir = str(staging)
+        plugin = config.plugins.get("factsheet")
+        if plugin is None:
+            raise BuildError(f"{config_file} does not enable the 'factsheet' plugin")
+        tree = render_checked(result, root / plugin.config.templates, config.site_name,
+                              config.repo_url)
+        plugin.prepared = tree
+        collect = _Collect()
+        logger = logging.getLogger("mkdocs")
+        logger.addHandler(collect)
+        try:
+            mkdocs_build(config)
+            for post_check in post_checks:
+                report.problems += post_check(staging, tree, result)
+            if any(p.severity == "error" for p in report.problems):
+                raise BuildError("the built site fails its checks; the previous site is "
+                                 "left as it was")
+        except MkDocsException as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            details = "\n".join(f"  mkdocs: {m}" for m in collect.messages)
+            raise BuildError(f"MkDocs failed: {exc}" + (f"\n{details}" if details else "")) from exc
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        finally:
+            logger.removeHandler(collect)
+    _swap_into_place(staging, final)
+    report.site_dir = final
+    report.pages = sum(1 for path in tree if path.endswith(".md"))
+    return report
+
+
+def _swap_into_place(staging: Path, final: Path) -> None:
+    """Replace ``final`` with ``staging`` so that readers never see half a site."""
+    old = final.parent / f".{final.name}.old-{os.getpid()}"
+    if final.exists():
+        final.rename(old)
+    staging.rename(final)
+    shutil.rmtree(old, ignore_errors=True)

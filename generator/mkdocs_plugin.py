@@ -1,0 +1,75 @@
+"""The MkDocs adapter: a plugin that adds the rendered pages and data files to a build.
+
+With it, plain ``mkdocs build`` and ``mkdocs serve`` work on a fact-sheet project:
+the plugin checks the facts, renders the tree in memory and hands MkDocs each page as
+a generated file; ``mkdocs serve`` also rebuilds when `facts/`, `corpus/` or the
+templates change.  `factsheet build` uses the same plugin, passing a tree it has
+already checked and rendered so nothing is done twice.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+from .check import check_project
+from .render import Tree
+from .report import format_text, summary
+from .site import build_date, epoch_of, render_checked
+
+
+class FactsheetConfig(Config):
+    """Where the plugin finds a project's facts, corpus and templates (relative to mkdocs.yml)."""
+
+    facts = c.Type(str, default="facts")
+    corpus = c.Type(str, default="corpus")
+    templates = c.Type(str, default="site_templates")
+
+
+class FactsheetPlugin(BasePlugin[FactsheetConfig]):
+    """Generate the fact-sheet pages inside a MkDocs build."""
+
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self.prepared: Tree | None = None  # set by `factsheet build` to skip re-rendering
+        self.origins: dict[str, str] = {}
+
+    def _root(self, config) -> Path:
+        return Path(config.config_file_path).resolve().parent
+
+    def on_files(self, files: Files, config) -> Files:
+        tree = self.prepared
+        if tree is None:
+            root = self._root(config)
+            result = check_project(root)
+            if result.failed():
+                raise PluginError("factsheet: the facts do not pass the check "
+                                  f"({summary(result.problems)}):\n" + format_text(result.errors))
+            os.environ.setdefault("SOURCE_DATE_EPOCH", epoch_of(build_date(result)))
+            tree = render_checked(result, root / self.config.templates, config.site_name,
+                                  config.repo_url)
+        for path, output in tree.items():
+            if files.get_file_from_path(path) is not None:
+                raise PluginError(f"factsheet: {config.docs_dir}/{path} would be overwritten "
+                                  "by a generated page; rename or remove it")
+            generated = File.generated(config, path, content=output.content)
+            if output.origin and config.repo_url:
+                generated.edit_uri = output.origin  # "edit this page" opens the YAML file
+            files.append(generated)
+            if output.origin:
+                self.origins[path] = output.origin
+        return files
+
+    def on_serve(self, server, config, builder):
+        root = self._root(config)
+        for folder in (self.config.facts, self.config.corpus, self.config.templates):
+            if (root / folder).is_dir():
+                server.watch(str(root / folder))
+        return server

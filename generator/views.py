@@ -1,0 +1,256 @@
+"""What each page shows, worked out from the checked records before any template runs.
+
+Templates stay simple because the decisions are made here: which fields are
+disputed, which citations a page footnotes and in what order, which facts cite a
+source and where on its page each quote is anchored.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import defaultdict
+from dataclasses import dataclass, field
+from urllib.parse import quote as urlquote
+
+from . import citations as cit
+from .model import (INCIDENT_FIELDS, Actor, Citation, Claim, FieldSpec, Incident, Records,
+                    Source, Statement)
+
+
+def page_path(kind: str, ident: str) -> str:
+    """The Markdown file of a record's page, relative to the site root."""
+    return f"{kind}/{ident}.md"
+
+
+def relative(from_page: str, to_page: str) -> str:
+    """A link from one page of the tree to another (MkDocs resolves .md links)."""
+    anchor = ""
+    if "#" in to_page:
+        to_page, anchor = to_page.split("#", 1)
+        anchor = "#" + anchor
+    link = posixpath.relpath(to_page, posixpath.dirname(from_page) or ".")
+    return link + anchor
+
+
+def text_fragment(url: str, quote: str) -> str:
+    """The original URL with a ``#:~:text=`` fragment that highlights the quote."""
+    words = cit.normalize(quote).replace("...", " ").split()
+    if not words:
+        return url
+
+    def enc(part: list[str]) -> str:
+        return urlquote(" ".join(part), safe="").replace("-", "%2D")
+
+    fragment = enc(words) if len(words) <= 8 else f"{enc(words[:4])},{enc(words[-4:])}"
+    return f"{url.split('#', 1)[0]}#:~:text={fragment}"
+
+
+@dataclass(slots=True)
+class Note:
+    """One footnote of a page: a citation with everything a reader needs to trust it."""
+
+    number: int
+    citation: Citation
+    source: Source
+    according_to: Actor | None
+    source_link: str  # relative link to the quote's anchor on the source page
+    original: str | None  # the original URL with a text fragment, when the URL is known
+
+    @property
+    def label(self) -> str:
+        return f"c{self.number}"
+
+
+class Footnotes:
+    """Numbers the citations of one page; the same citation twice gets one note."""
+
+    def __init__(self, records: Records, page: str):
+        self.records, self.page = records, page
+        self.notes: list[Note] = []
+        self._by_key: dict[tuple, Note] = {}
+
+    def add(self, citation: Citation) -> Note:
+        key = (citation.source, cit.normalize(citation.quote.text), citation.according_to)
+        note = self._by_key.get(key)
+        if note is None:
+            source = self.records.sources[citation.source]
+            anchor = cit.quote_key(citation.quote.text)
+            note = Note(len(self.notes) + 1, citation, source,
+                        self.records.actors.get(citation.according_to or ""),
+                        relative(self.page, page_path("sources", source.id) + "#" + anchor),
+                        text_fragment(source.url, citation.quote.text) if source.url else None)
+            self.notes.append(note)
+            self._by_key[key] = note
+        return note
+
+    def refs(self, citations: list[Citation]) -> list[Note]:
+        return [self.add(c) for c in citations]
+
+
+@dataclass(slots=True)
+class Version:
+    """One claim of a field as shown: its value, detail and numbered citations."""
+
+    claim: Claim
+    notes: list[Note]
+    anchor: str
+
+    @property
+    def sources(self) -> list[Source]:
+        seen: dict[str, Source] = {}
+        for note in self.notes:
+            seen.setdefault(note.source.id, note.source)
+        return list(seen.values())
+
+    @property
+    def according_to(self) -> list[Actor]:
+        seen: dict[str, Actor] = {}
+        for note in self.notes:
+            if note.according_to:
+                seen.setdefault(note.according_to.id, note.according_to)
+        return list(seen.values())
+
+
+@dataclass(slots=True)
+class FieldView:
+    """All claims of one field of a record; disputed when a single-valued field has several."""
+
+    spec: FieldSpec
+    versions: list[Version]
+
+    @property
+    def disputed(self) -> bool:
+        return not self.spec.multi and len(self.versions) > 1
+
+    @property
+    def anchor(self) -> str:
+        return self.spec.name.replace("_", "-")
+
+
+def field_views(claims: list[Claim], fields: dict[str, FieldSpec], notes: Footnotes,
+                prefix: str = "") -> list[FieldView]:
+    """Group claims by field, in the vocabulary's order, numbering their citations."""
+    by_field: dict[str, list[Claim]] = defaultdict(list)
+    for claim in claims:
+        by_field[claim.field.name].append(claim)
+    views = []
+    for name, spec in fields.items():
+        if name in by_field:
+            versions = [Version(c, notes.refs(c.citations),
+                                f"{prefix}{spec.name.replace('_', '-')}-{i + 1}")
+                        for i, c in enumerate(by_field[name])]
+            views.append(FieldView(spec, versions))
+    return views
+
+
+@dataclass(slots=True)
+class CitingFact:
+    """A fact that cites a quote, for the source page: where it is and what it says."""
+
+    page: str  # page path of the record
+    anchor: str
+    record_title: str
+    label: str  # "Injured", "Statement", "Role"
+    value: str
+
+
+@dataclass(slots=True)
+class QuoteUse:
+    """A quote of a source with every fact that cites it."""
+
+    anchor: str
+    text: str
+    according_to: list[Actor] = field(default_factory=list)
+    facts: list[CitingFact] = field(default_factory=list)
+    position: int = 0  # where the quote stands in the article, for reading order
+
+
+@dataclass(slots=True)
+class Index:
+    """Cross-references computed once for the whole site."""
+
+    quotes_by_source: dict[str, list[QuoteUse]]
+    statements_by_speaker: dict[str, list[Statement]]
+    statements_by_incident: dict[str, list[Statement]]
+    incidents_by_actor: dict[str, list[tuple[Incident, FieldSpec]]]
+    attributed_to: dict[str, list[tuple[str, str, str, str]]]  # actor -> (page, title, label, value)
+    disputes: list[tuple[Incident, FieldView]]
+
+
+def display_value(claim: Claim, records: Records) -> str:
+    """A claim's value as a reader reads it: actor names, human dates, counts as given."""
+    if claim.field.value == "actor":
+        actor = records.actors.get(str(claim.value))
+        return actor.name if actor else str(claim.value)
+    if claim.field.value == "date":
+        return claim.value.human()
+    return str(claim.value)
+
+
+def build_index(records: Records, positions: dict[tuple[str, str], int]) -> Index:
+    """Work out every cross-reference the pages need, in one pass over the records."""
+    quotes: dict[str, dict[str, QuoteUse]] = defaultdict(dict)
+    attributed: dict[str, list] = defaultdict(list)
+    by_actor: dict[str, list] = defaultdict(list)
+    disputes: list[tuple[Incident, FieldView]] = []
+
+    def use(citation: Citation, fact: CitingFact) -> None:
+        anchor = cit.quote_key(citation.quote.text)
+        entry = quotes[citation.source].get(anchor)
+        if entry is None:
+            entry = QuoteUse(anchor, citation.quote.text,
+                             position=positions.get((citation.source, citation.quote.text), 0))
+            quotes[citation.source][anchor] = entry
+        actor = records.actors.get(citation.according_to or "")
+        if actor and actor not in entry.according_to:
+            entry.according_to.append(actor)
+        if fact not in entry.facts:
+            entry.facts.append(fact)
+        if citation.according_to:
+            item = (fact.page, fact.record_title, fact.label, fact.value)
+            if item not in attributed[citation.according_to]:
+                attributed[citation.according_to].append(item)
+
+    for kind, table in (("incidents", records.incidents), ("actors", records.actors)):
+        for record in table.values():
+            title = record.title if kind == "incidents" else record.name
+            counters: dict[str, int] = defaultdict(int)
+            for claim in record.claims:
+                counters[claim.field.name] += 1
+                anchor = f"{claim.field.name.replace('_', '-')}-{counters[claim.field.name]}"
+                fact = CitingFact(page_path(kind, record.id), anchor, title, claim.field.label,
+                                  display_value(claim, records))
+                for citation in claim.citations:
+                    use(citation, fact)
+                if claim.field.value == "actor" and kind == "incidents":
+                    pair = (record, claim.field)
+                    if pair not in by_actor[str(claim.value)]:
+                        by_actor[str(claim.value)].append(pair)
+    for statement in records.statements.values():
+        fact = CitingFact(page_path("statements", statement.id), "text",
+                          f"Statement by {records.actors[statement.speaker].name}"
+                          if statement.speaker in records.actors else statement.id,
+                          "Statement", statement.text.text)
+        for citation in statement.citations:
+            use(citation, fact)
+    for incident in records.incidents.values():
+        for view in field_views(incident.claims, INCIDENT_FIELDS,
+                                Footnotes(records, page_path("incidents", incident.id))):
+            if view.disputed:
+                disputes.append((incident, view))
+
+    by_speaker: dict[str, list[Statement]] = defaultdict(list)
+    by_incident: dict[str, list[Statement]] = defaultdict(list)
+    for statement in records.statements.values():
+        by_speaker[statement.speaker].append(statement)
+        for ident in statement.about:
+            by_incident[ident].append(statement)
+    ordered = {s: sorted(q.values(), key=lambda u: (u.position, u.anchor))
+               for s, q in quotes.items()}
+    return Index(ordered, dict(by_speaker), dict(by_incident), dict(by_actor),
+                 dict(attributed), disputes)
+
+
+def incidents_by_date(records: Records) -> list[Incident]:
+    """Incidents oldest first; ties by id so the order never depends on file order."""
+    return sorted(records.incidents.values(), key=lambda i: (i.date.start, i.date.end, i.id))
