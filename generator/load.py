@@ -159,10 +159,14 @@ def load_citations(parent: _Mapping, problems: list[Problem]) -> list[Citation]:
     """Read the ``citations:`` list of a claim or statement; an empty list is an error."""
     found = parent.values.get("citations")
     items = parent.items("citations")
+    listed = found is None or isinstance(found.value, (list, type(None)))
     if not items:
-        where = found.loc if found is not None else parent.node.loc
-        problems.append(Problem(where, "error", "no-citation", f"{parent.what} has no citation",
-                                "add 'citations:' with at least one '- source: ... quote: ...'"))
+        if listed:  # a value that is not a list is reported by items() instead
+            where = found.loc if found is not None else parent.node.loc
+            problems.append(Problem(where, "error", "no-citation",
+                                    f"{parent.what} has no citation",
+                                    "add 'citations:' with at least one "
+                                    "'- source: ... quote: ...'"))
         return []
     citations = []
     for item in items:
