@@ -28,6 +28,9 @@ STATEMENT_KEYS = ("id", "speaker", "date", "medium", "text", "about", "citations
 CLAIM_KEYS = ("value", "detail", "note", "citations")
 # A record's page is `<kind>/<id>.md`; these ids would overwrite a page of the site itself.
 RESERVED_IDS = ("index",)
+# On Windows `con.md` is the console, not a file: such pages could not be written or checked out.
+DEVICE_NAMES = ("con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                *(f"lpt{i}" for i in range(1, 10)))
 CITATION_KEYS = ("source", "quote", "according_to")
 ESTABLISHED_KEYS = ("value", "basis", "evidence", "quotes")
 
@@ -88,6 +91,12 @@ class _Mapping:
             self.error(self.loc(key), "bad-id",
                        f"id {value!r} is reserved: its page would replace the page listing "
                        f"all {self.what}s",
+                       "choose a descriptive id, e.g. 'green-zone-rockets-2020-12-20'")
+            return None
+        if key == "id" and value in DEVICE_NAMES:
+            self.error(self.loc(key), "bad-id",
+                       f"id {value!r} names a device on Windows, where its page could not "
+                       "be written",
                        "choose a descriptive id, e.g. 'green-zone-rockets-2020-12-20'")
             return None
         return value
@@ -414,6 +423,7 @@ def load_records(root: Path, problems: list[Problem]) -> Records:
             problems.append(Problem(node.key_locs.get("id", node.loc), "error", "duplicate-id",
                                     f"id {record.id!r} is already used at {first_seen[record.id]}",
                                     "every record needs its own id"))
+            records.unloaded.add(record.id)  # references to the refused one add no noise
             continue
         first_seen[record.id] = node.key_locs.get("id", node.loc)
         getattr(records, kind)[record.id] = record
