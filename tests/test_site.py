@@ -1,0 +1,210 @@
+"""The published site, read as a reader's browser gets it: parse the built HTML.
+
+The shipped project is built once per session into a temporary folder; other tests
+build small projects of their own.  Nothing is written into the repository.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import posixpath
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urldefrag
+
+import pytest
+from bs4 import BeautifulSoup
+
+from generator.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+BASE = Path(__file__).parent / "cases" / "check" / "_base"
+DECEMBER = "incidents/green-zone-rockets-2020-12-20/index.html"
+
+
+def copy_project(target: Path, facts_from: Path = REPO) -> Path:
+    """A copy of the shipped site settings and templates, with facts and corpus from a project."""
+    target.mkdir()
+    shutil.copy(REPO / "mkdocs.yml", target / "mkdocs.yml")
+    shutil.copytree(REPO / "site_templates", target / "site_templates")
+    shutil.copytree(facts_from / "facts", target / "facts")
+    shutil.copytree(facts_from / "corpus", target / "corpus")
+    return target
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "site"
+    assert main(["--root", str(REPO), "build", "--site-dir", str(out)]) == 0
+    return out
+
+
+def soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def resolve(site: Path, page: Path, href: str) -> tuple[Path, str]:
+    """The file a relative link of a page leads to, and its fragment."""
+    target, fragment = urldefrag(href)
+    base = page.relative_to(site).parent.as_posix()
+    joined = posixpath.normpath(posixpath.join(base, target)) if target else \
+        page.relative_to(site).as_posix()
+    path = site / joined
+    if path.is_dir():
+        path = path / "index.html"
+    return path, fragment
+
+
+def fact_pages(site: Path) -> list[Path]:
+    pages = [site / "disputed" / "index.html"]
+    for kind in ("incidents", "actors", "statements"):
+        pages += sorted(p for p in (site / kind).glob("*/index.html"))
+    return pages
+
+
+def test_every_fact_has_a_citation_that_resolves_to_its_quote_on_a_source_page(site):
+    checked = 0
+    for page in fact_pages(site):
+        html = soup(page)
+        for fact in html.select(".fs-fact"):
+            refs = fact.select("a.footnote-ref")
+            assert refs, f"{page}: fact without citation: {fact.get_text()!r}"
+            for ref in refs:
+                note = html.find(id=ref["href"].removeprefix("#"))
+                assert note is not None, f"{page}: {ref['href']} has no footnote"
+                quote_links = [a for a in note.find_all("a") if "/sources/" in a["href"]]
+                assert len(quote_links) == 1
+                target, anchor = resolve(site, page, quote_links[0]["href"])
+                assert anchor.startswith("q-")
+                quote = soup(target).find(id=anchor)
+                assert quote is not None, f"{page}: {quote_links[0]['href']} does not resolve"
+                checked += 1
+    assert checked >= 50
+
+
+def test_december_attack_shows_each_casualty_version_with_its_source(site):
+    html = soup(site / DECEMBER)
+    section = html.find(id="injured")
+    assert section.get_text(strip=True).startswith("Injured")
+    warning = section.find_next("div", class_="admonition")
+    assert warning.find(class_="admonition-title").get_text().startswith("Disputed: the sources")
+    rows = warning.find_next("table").select("tbody tr")
+    versions = {}
+    for row in rows:
+        value, sources, according = (cell.get_text(" ", strip=True) for cell in row.find_all("td"))
+        versions[value.split("[")[0].strip()] = sources
+    assert len(versions) >= 4
+    assert any(v.startswith("0") for v in versions), versions
+    assert any(v.startswith("at least 1 (Iraqi soldier") for v in versions), versions
+    assert all(sources for sources in versions.values())
+
+
+def test_disputed_page_lists_the_december_casualty_versions(site):
+    html = soup(site / "disputed" / "index.html")
+    heading = html.find(id="green-zone-rockets-2020-12-20-injured")
+    table = heading.find_next("table")
+    header = [th.get_text(strip=True) for th in table.select("thead th")]
+    assert header[0] == "Version" and len(header) >= 4
+    rows = table.select("tbody tr")
+    assert len(rows) >= 4
+    for row in rows:
+        assert row.select(".fs-fact a.footnote-ref"), row.get_text()
+
+
+def test_no_page_loads_anything_from_another_host(site):
+    for page in site.rglob("*.html"):
+        html = soup(page)
+        for tag, attr in (("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src")):
+            for element in html.find_all(tag):
+                url = element.get(attr, "")
+                assert not url.startswith(("http:", "https:", "//")), f"{page}: {url}"
+
+
+def test_data_downloads_hold_every_claim_and_citation(site):
+    data = json.loads((site / "data" / "factsheet.json").read_text(encoding="utf-8"))
+    citations = sum(len(c["citations"]) for kind in ("incidents", "actors")
+                    for record in data[kind] for c in record["claims"])
+    rows = list(csv.DictReader(io.StringIO((site / "data" / "claims.csv").read_text())))
+    assert len(rows) == citations > 0
+    assert {r["source"] for r in rows} <= {s["id"] for s in data["sources"]}
+
+
+def test_incident_pages_carry_json_ld(site):
+    script = soup(site / DECEMBER).find("script", type="application/ld+json")
+    event = json.loads(script.string)
+    assert event["@type"] == "Event"
+    assert event["startDate"] == "2020-12-20"
+    assert {a["identifier"] for a in event["citation"]} >= {"cnn-2020-12-20", "esta-2020-12-20"}
+
+
+HOSTILE = ('<script>alert(1)</script> <img src=x onerror=alert(2)> [link](javascript:alert(3)) '
+           '{: onclick="alert(4)" } {{ 7*7 }} [^c1] !!! danger')
+
+
+def test_claim_text_with_markup_is_shown_as_text(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(BASE, project)
+    shutil.copy(REPO / "mkdocs.yml", project / "mkdocs.yml")
+    shutil.copytree(REPO / "site_templates", project / "site_templates")
+    incident = project / "facts/incidents/attack.yaml"
+    incident.write_text(incident.read_text(encoding="utf-8").replace(
+        "    - value: 8\n", f"    - value: 8\n      detail: '{HOSTILE}'\n"), encoding="utf-8")
+    out = tmp_path / "site"
+    assert main(["--root", str(project), "build", "--site-dir", str(out)]) == 0
+    html = soup(out / "incidents" / "attack" / "index.html")
+    fact = html.find(id="rockets-1")
+    assert f"8 ({HOSTILE})" in fact.get_text()
+    assert [e.name for e in fact.find_all(True)] == ["sup", "a"]  # only the citation marker
+    assert not html.find(attrs={"onerror": True}) and not html.find(attrs={"onclick": True})
+    assert not html.find("img", src="x")
+    assert not [s for s in html.find_all("script") if "alert" in (s.string or "")]
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_two_builds_of_the_same_input_are_byte_identical(site, tmp_path):
+    again = tmp_path / "again"
+    assert main(["--root", str(REPO), "build", "--site-dir", str(again)]) == 0
+    assert _digest(again) == _digest(site)
+
+
+def test_a_failed_build_leaves_the_previous_site_untouched(tmp_path, capsys):
+    project = copy_project(tmp_path / "project")
+    out = tmp_path / "site"
+    assert main(["--root", str(project), "build", "--site-dir", str(out)]) == 0
+    before = _digest(out)
+    incident = project / "facts/incidents/green-zone-rockets-2020-12-20.yaml"
+    incident.write_text(incident.read_text(encoding="utf-8").replace(
+        "Eight rockets were fired", "Nine rockets were fired"), encoding="utf-8")
+    assert main(["--root", str(project), "build", "--site-dir", str(out)]) == 1
+    assert "quote not found" in capsys.readouterr().out
+    assert _digest(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project", "site"]
+
+
+def test_edit_links_point_at_the_yaml_file_when_the_repository_is_known(tmp_path):
+    project = copy_project(tmp_path / "project")
+    config = project / "mkdocs.yml"
+    config.write_text("repo_url: https://example.org/newsroom/factsheet\n"
+                      + config.read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "site"
+    assert main(["--root", str(project), "build", "--site-dir", str(out)]) == 0
+    edit = soup(out / DECEMBER).find("a", title="Edit this page")
+    assert edit["href"] == ("https://example.org/newsroom/factsheet/edit/main/"
+                            "facts/incidents/green-zone-rockets-2020-12-20.yaml")
+
+
+def test_plain_mkdocs_build_builds_the_same_pages(site, tmp_path):
+    out = tmp_path / "plain"
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
+                    "-f", str(REPO / "mkdocs.yml"), "-d", str(out)], check=True, cwd=tmp_path)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html")) == \
+        sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
