@@ -27,8 +27,8 @@ from . import citations as cit
 from .errors import Problem, UsageError
 from .load import load_records
 from .model import FuzzyDate, ID_PATTERN, Source
+from .schema import MODELINE
 
-SCHEMA_MODELINE = "# yaml-language-server: $schema=../../schemas/{kind}.schema.json"
 APPROXIMATE_THRESHOLD = 80.0
 
 
@@ -686,7 +686,7 @@ def source_record(ident: str, corpus: str, sha256: str, facts: ArticleFacts,
             "evidence": f"Read from {facts.relays.how}.",
             "quotes": [facts.relays.quote]}
     record["language"] = Commented("en", "CONFIRM")
-    header = [SCHEMA_MODELINE.format(kind="sources"),
+    header = [MODELINE.format(kind="sources"),
               f"# Written by `factsheet add-source` from {article_name}. Each value marked",
               "# CONFIRM was detected from the text: check it against the article, then",
               "# delete the mark."]

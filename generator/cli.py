@@ -21,7 +21,7 @@ from .report import FORMATS, format_problems, summary
 
 # Modules that add their own sub-commands: each has ``add_commands(subparsers)`` and
 # command functions ``cmd_NAME(args) -> int`` that call the library.
-COMMAND_MODULES: tuple[str, ...] = ("cli_coverage",)
+COMMAND_MODULES: tuple[str, ...] = ("cli_coverage", "cli_authoring")
 
 # Checks run on the built site before it replaces the previous one.
 POST_BUILD_CHECKS: tuple = ()
