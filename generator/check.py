@@ -65,6 +65,7 @@ def check_project(root: Path) -> CheckResult:
     _check_statements(records, corpus, problems, missing)
     _check_established(records, corpus, problems, missing)
     _check_uncited(records, problems)
+    lint_records(records, problems)
     for source_id, problem in changed.items():
         stale = sorted(missing.get(source_id, []))
         if source_id not in corpus.text:
