@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from . import citations as cit
 from .errors import Location, Problem
+from .lint import lint_records
 from .load import display_path, load_records
 from .model import Citation, Claim, Established, Records, Source
 from .validate import check_incident_rules, check_references
