@@ -485,7 +485,7 @@ class ArticleFacts:
 
 _BOILERPLATE = re.compile(r"^(?:skip to (?:main )?content|advertisement|menu|home|share|"
                           r"listen to (?:this )?article.*|\d+ min read)$", re.IGNORECASE)
-_DATELINE = re.compile(r"^(?P<place>[A-Z][A-Z .'’-]{1,40}?)(?:, (?P<date>[^()—–]{3,30}?))? ?"
+DATELINE = re.compile(r"^(?P<place>[A-Z][A-Z .'’-]{1,40}?)(?:, (?P<date>[^()—–]{3,30}?))? ?"
                        r"\((?P<outlet>[^()]{2,40})\) ?[—–-]")
 _SOURCE_LINE = re.compile(r"^(?:Source|Sources|Via): (?P<outlet>[^.]{2,60}?)\.?$")
 _PUBLISHED_LINE = re.compile(r"^(?:Published|Posted|Updated|Last updated)(?: on)?:? (?P<date>.{6,40})$",
@@ -510,10 +510,10 @@ def detect_article(raw: str) -> ArticleFacts:
         number, first = content[0]
         words = first.split()
         if (len(first) <= 160 and len(words) >= 3 and not first.endswith(".")
-                and not _DATELINE.match(first)):
+                and not DATELINE.match(first)):
             facts.title = Detected(first, first, number, "the first line of the article")
     for number, line in content[:4]:
-        m = _DATELINE.match(line)
+        m = DATELINE.match(line)
         if m:
             quote = line[:m.end("outlet") + 1]
             facts.outlet = Detected(m["outlet"].strip(), quote, number, "the dateline")

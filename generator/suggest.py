@@ -19,7 +19,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from . import citations as cit
-from .authoring import (Commented, Flow, NormalizedText, SourceText,
+from .authoring import (DATELINE, Commented, Flow, NormalizedText, SourceText,
                         emit_yaml, find_dates, read_source_text, slug)
 from .errors import Problem
 from .load import load_records
@@ -346,15 +346,16 @@ def _main_incident(paragraphs: list[Paragraph], records: Records,
         return None
     votes: dict[str, int] = {}
     for paragraph in paragraphs:
-        for mention in find_dates(paragraph.text):
+        for mention in find_dates(_without_dateline(paragraph.text)):
             if mention.kind not in ("weekday", "relative", "absolute", "month-day"):
                 continue
             resolved = mention.resolve(published)
             if resolved is None or resolved.value.precision not in ("day", "window"):
                 continue
-            for incident in records.incidents.values():
-                if incident.date.contains(resolved.value):
-                    votes[incident.id] = votes.get(incident.id, 0) + 1
+            containing = [i for i in records.incidents.values() if i.date.contains(resolved.value)]
+            if containing:  # the narrowest: an attack that day, not the year's drawdown
+                narrowest = min(containing, key=lambda i: ((i.date.end - i.date.start).days, i.id))
+                votes[narrowest.id] = votes.get(narrowest.id, 0) + 1
     return max(votes, key=lambda ident: (votes[ident], ident)) if votes else None
 
 
@@ -378,6 +379,9 @@ class _Reader:
     def read(self, index: int, paragraph: Paragraph, paragraphs: list[Paragraph]) -> None:
         for start, end in paragraph.quotes:
             self._quotation(index, paragraph, paragraphs, start, end)
+        title = self.source_text.source.title
+        if title and paragraph.text == cit.normalize(title):
+            return  # the headline repeats the article's figures without their source
         for start, end in paragraph.sentences:
             self._figures(paragraph, start, end)
             self._dates(paragraph, start, end)
@@ -406,7 +410,7 @@ class _Reader:
         context = (paragraph.masked[s_start:s_end] + " "
                    + self._previous_sentence(paragraph, s_start)).lower()
         medium, found = _medium(context)
-        if not found and self.last_medium and self.last == speaker:
+        if not found and self.last_medium and self.last and self.last.actor == speaker.actor:
             medium, found = self.last_medium, True
         self.last, self.last_medium = speaker, medium
         if speaker.person:
@@ -459,10 +463,23 @@ class _Reader:
         name = _name_in(subject)
         if name is None:
             return None
+        if len(name.split()) == 1:
+            name = self._full_name(name)
         close = self.actors.closest(name)
         if close:
             return Speaker(close[0], close[1], f"spelled like {close[2]!r}")
         return self.actors.propose(name, paragraph.line)
+
+    def _full_name(self, name: str) -> str:
+        """'Sami al-Fixture' for 'al-Fixture', when the article gives the name in full."""
+        longer = re.findall(r"((?:[A-Z][\w'’.-]+ ){1,3})" + re.escape(name) + r"\b",
+                            self.source_text.text)
+        if not longer:
+            return name
+        words = max(longer, key=len).split()
+        while words and words[0].lower() in _TITLE_WORDS:
+            words = words[1:]
+        return " ".join([*words, name])
 
     def _recent_thing(self, index: int, paragraph: Paragraph, paragraphs: list[Paragraph],
                       s_start: int) -> Speaker | None:
@@ -539,10 +556,12 @@ class _Reader:
         according_to = self._according_to(paragraph, start, end)
         incident, incident_note = self._incident_for(sentence, paragraph.text[:start])
         for figure in figures:
-            key = (figure.field, str(figure.value), figure.detail, incident)
-            if key in self.seen_claims:
-                continue
-            self.seen_claims.add(key)
+            key = (figure.field, str(figure.value), incident)
+            detail = (figure.detail or "").lower()
+            if any(seen[:3] == key and (seen[3].endswith(detail) or detail.endswith(seen[3]))
+                   for seen in self.seen_claims):
+                continue  # 'two guards' again after 'two Iraqi guards'
+            self.seen_claims.add((*key, detail))
             claim = ProposedClaim(incident, incident_note, figure.field, figure.value,
                                   figure.detail, figure.note, quote, according_to,
                                   paragraph.line)
@@ -568,7 +587,8 @@ class _Reader:
     def _incident_for(self, sentence: str, earlier: str) -> tuple[str | None, str]:
         """The incident a figure is about: another event when its sentence (or the
         paragraph before it) dates it outside the article's incident."""
-        mentions = find_dates(sentence) or find_dates(earlier)
+        sentence = _without_dateline(sentence)
+        mentions = find_dates(sentence) or find_dates(_without_dateline(earlier))
         for mention in mentions:
             resolved = mention.resolve(self.published)
             if resolved is None or mention.kind == "year":
@@ -576,11 +596,11 @@ class _Reader:
             if self.published and resolved.value.start > self.published.end:
                 continue  # 'next month's anniversary' dates something ahead, not the event
             incident = self.records.incidents.get(self.incident) if self.incident else None
-            if incident is None or not incident.date.contains(resolved.value):
-                if incident is None or resolved.value.end < incident.date.start or \
-                        resolved.value.start > incident.date.end:
-                    return None, (f"CONFIRM: about another event ({mention.phrase!r} is "
-                                  f"{resolved.value.text}); find or create its incident")
+            # a date before the incident is another event; one after it, up to the
+            # publication, is usually when it was reported ('told reporters on Monday')
+            if incident is None or resolved.value.end < incident.date.start:
+                return None, (f"CONFIRM: about another event ({mention.phrase!r} is "
+                              f"{resolved.value.text}); find or create its incident")
         if self.incident:
             return self.incident, "CONFIRM: the incident the article's dates point to"
         return None, "CONFIRM: no known incident matches; create one in facts/incidents"
@@ -591,7 +611,7 @@ class _Reader:
                          r"volley|fusillade|bomb\w*)\b", sentence, re.IGNORECASE):
             return
         incident = self.records.incidents.get(self.incident) if self.incident else None
-        for mention in find_dates(paragraph.masked[start:end]):
+        for mention in find_dates(_without_dateline(paragraph.masked[start:end])):
             if mention.kind not in ("weekday", "relative", "absolute", "month-day"):
                 continue
             resolved = mention.resolve(self.published)
@@ -615,6 +635,13 @@ class _Reader:
             self.draft.dropped.append(f"{claim.field} at line {claim.line}: {claim.quote!r}")
             return
         self.draft.claims.append(claim)
+
+
+def _without_dateline(text: str) -> str:
+    """The text with its dateline ('BAGHDAD, Dec. 21, 2020 (Wire) —') blanked out: the
+    dateline dates the article, not the events it reports."""
+    m = DATELINE.match(text)
+    return " " * m.end() + text[m.end():] if m else text
 
 
 def _medium(context: str) -> tuple[str, bool]:
