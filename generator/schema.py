@@ -26,7 +26,7 @@ KEYS = {"sources": load.SOURCE_KEYS, "actors": load.ACTOR_KEYS,
         "incidents": load.INCIDENT_KEYS, "statements": load.STATEMENT_KEYS}
 
 # Keys the loader reports as missing when absent ('missing-key' or 'no-citation').
-REQUIRED = {"sources": ("id", "corpus", "sha256", "outlet", "published", "language"),
+REQUIRED = {"sources": ("id", "corpus", "sha256", "outlet", "published"),
             "actors": ("id", "name", "kind"),
             "incidents": ("id", "title", "kind", "date", "place"),
             "statements": ("id", "speaker", "date", "medium", "text", "citations")}
@@ -54,7 +54,7 @@ def _id_list(description: str) -> dict:
 
 PROPERTIES: dict[str, dict[str, dict]] = {
     "sources": {
-        "id": _ref("id", "This source's id, e.g. 'cnn-2020-12-20'; claims cite it."),
+        "id": _ref("record-id", "This source's id, e.g. 'cnn-2020-12-20'; claims cite it."),
         "corpus": {"type": "string", "pattern": r"^corpus/[^/\\]+$",
                    "description": "The article's text file, e.g. 'corpus/005_ab12.txt'."},
         "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$",
@@ -74,7 +74,7 @@ PROPERTIES: dict[str, dict[str, dict]] = {
         "notes": _text("Anything a reader should know about this text."),
     },
     "actors": {
-        "id": _ref("id", "This actor's id, e.g. 'mike-pompeo'."),
+        "id": _ref("record-id", "This actor's id, e.g. 'mike-pompeo'."),
         "name": _text("The name readers see."),
         "kind": {"enum": list(model.ACTOR_KINDS), "description": "What kind of actor."},
         "aliases": {"type": "array", "items": _TEXT,
@@ -83,7 +83,7 @@ PROPERTIES: dict[str, dict[str, dict]] = {
         "claims": {"$ref": _REF + "actor-claims"},
     },
     "incidents": {
-        "id": _ref("id", "This incident's id, e.g. 'green-zone-rockets-2020-12-20'."),
+        "id": _ref("record-id", "This incident's id, e.g. 'green-zone-rockets-2020-12-20'."),
         "title": _text("A neutral title."),
         "kind": {"enum": list(model.INCIDENT_KINDS), "description": "What kind of event."},
         "date": _ref("fuzzy-date", "YYYY-MM-DD, YYYY-MM, YYYY, or START/END covering every "
@@ -93,7 +93,7 @@ PROPERTIES: dict[str, dict[str, dict]] = {
         "claims": {"$ref": _REF + "incident-claims"},
     },
     "statements": {
-        "id": _ref("id", "This statement's id, e.g. 'sadr-tweet-2020-12-20'."),
+        "id": _ref("record-id", "This statement's id, e.g. 'sadr-tweet-2020-12-20'."),
         "speaker": _ref("id", "The actor who said or wrote it."),
         "date": _ref("established-date", "When it was said, and how that is known."),
         "medium": {"enum": list(model.STATEMENT_MEDIA), "description": "How it was said."},
@@ -174,14 +174,23 @@ def _any_case(pattern: str) -> str:
     return "".join(out)
 
 
+# model._DATE with the months and days that exist (it leaves those to `date()`); the
+# tests hold it to FuzzyDate.parse.
+_DAY = r"\d{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)?"
+
+
 def _definitions() -> dict:
-    day = _plain_groups(model._DATE.pattern)
+    day = _DAY
     vague = "|".join(re.escape(word).replace("\\ ", " ") for word in model._VAGUE)
     quantity = _any_case(f"(?:{vague}|{_plain_groups(model._QUANTITY.pattern)})")
     definitions: dict[str, dict] = {
         "id": {"type": "string", "pattern": model.ID_PATTERN.pattern,
                "description": "Lower-case letters, digits and single hyphens, 1 to 80 "
                               "characters."},
+        "record-id": {"allOf": [{"$ref": _REF + "id"},
+                                {"not": {"enum": [*load.RESERVED_IDS, *load.DEVICE_NAMES]}}],
+                      "description": "An id for this record's page: not 'index', nor a "
+                                     "name Windows keeps for a device (con, nul, lpt1...)."},
         "fuzzy-date": {"anyOf": [
             {"type": "string", "pattern": rf"^\s*{day}(?:\s*/\s*{day})?\s*$"},
             {"type": "integer", "minimum": 1000, "maximum": 9999}],
