@@ -20,6 +20,7 @@ ACTOR = "facts/actors/iraqi-military.yaml"
 INCIDENT = f"facts/incidents/{INCIDENT_ID}.yaml"
 ACTOR_HEAD = "id: iraqi-military\nname: Iraqi military\nkind: military\n"
 ALIAS_HINT = "anchors and aliases (&name / *name) are not used in fact files"
+MAPPING_HERE = "invalid YAML: mapping values are not allowed in this context"
 
 
 @pytest.fixture
@@ -58,14 +59,16 @@ def test_text_output_names_file_line_and_column(project):
 
 
 def test_tab_indentation(project):
-    assert check_with(project, ACTOR, "id: iraqi-military\nname: Iraqi military\n\tkind: military\n") == [
+    text = "id: iraqi-military\nname: Iraqi military\n\tkind: military\n"
+    assert check_with(project, ACTOR, text) == [
         (ACTOR, 3, 1, "yaml-syntax", "invalid YAML: while scanning a plain scalar (line 2, "
                                      "column 7) found a tab character that violates indentation")]
 
 
 def test_bad_indentation(project):
-    assert check_with(project, ACTOR, "id: iraqi-military\n  name: Iraqi military\nkind: military\n") == [
-        (ACTOR, 2, 7, "yaml-syntax", "invalid YAML: mapping values are not allowed in this context")]
+    text = "id: iraqi-military\n  name: Iraqi military\nkind: military\n"
+    assert check_with(project, ACTOR, text) == [
+        (ACTOR, 2, 7, "yaml-syntax", MAPPING_HERE)]
 
 
 @pytest.mark.parametrize("quote", ['"', "'"])
@@ -79,7 +82,7 @@ def test_unclosed_quote_points_where_it_opens(project, quote):
 def test_stray_colon_in_a_value(project):
     text = "id: iraqi-military\nname: Iraqi military: army\nkind: military\n"
     assert check_with(project, ACTOR, text) == [
-        (ACTOR, 2, 21, "yaml-syntax", "invalid YAML: mapping values are not allowed in this context")]
+        (ACTOR, 2, 21, "yaml-syntax", MAPPING_HERE)]
 
 
 @pytest.mark.parametrize("line, expected", [
@@ -109,7 +112,8 @@ def test_wrong_types_deeper_in_a_record(project):
 
 def test_the_file_is_not_a_mapping(project):
     assert check_with(project, ACTOR, "- id: iraqi-military\n") == [
-        (ACTOR, 1, 1, "wrong-type", "a fact file must be a mapping of 'key: value' lines, not a list")]
+        (ACTOR, 1, 1, "wrong-type",
+         "a fact file must be a mapping of 'key: value' lines, not a list")]
 
 
 def test_non_utf8_byte_is_located_by_character_column(project):

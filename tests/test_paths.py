@@ -23,7 +23,7 @@ SHA_LINE = (3, 9)  # where the source's sha256 value starts
 
 
 def problems(root: Path, *options: str) -> list[tuple]:
-    """Every problem of a run that must fail without a traceback: (path, line, col, code, message)."""
+    """Every problem of a failing run without traceback: (path, line, col, code, message)."""
     code, out, err = run_check(root, "--format", "json", *options)
     assert "Traceback" not in out + err
     assert code == 1
