@@ -7,6 +7,7 @@ only read.
 from __future__ import annotations
 
 import contextlib
+import re
 import hashlib
 import io
 from datetime import date
@@ -285,3 +286,47 @@ def test_dates_are_written_plain_as_contributors_write_them():
     assert yaml.safe_load(emit_yaml({"value": "2020-12-20/2020-12-21"})) == {
         "value": "2020-12-20/2020-12-21"}
     assert yaml.safe_load("v: " + yaml_scalar("2020-12-20"))["v"] == date(2020, 12, 20)
+
+
+# --- the contributor's guide stays true ----------------------------------------------
+
+GUIDE = REPO / "site_templates" / "pages" / "contributing.md"
+
+
+def guide_blocks(language: str) -> list[str]:
+    text = GUIDE.read_text(encoding="utf-8")
+    return [block.split("\n", 1)[1] for block in text.split("```")[1::2]
+            if block.startswith(language + "\n")]
+
+
+def test_the_guide_names_only_commands_that_exist():
+    from generator.cli import build_parser
+
+    commands = set(build_parser()._subparsers._group_actions[0].choices)
+    named = set()
+    for line in GUIDE.read_text(encoding="utf-8").splitlines():
+        named |= set(re.findall(r"factsheet ([a-z][a-z-]+)", line))
+    pending = {"linkcheck"}  # the link checker's command is being added with generator/linkcheck.py
+    assert named - commands - pending == set()
+    assert {"add-source", "suggest", "quote", "check", "serve", "schema"} <= named
+
+
+def test_the_guides_yaml_examples_load_and_their_quotes_verify():
+    fixture = cit.normalize(FIXTURE.read_text(encoding="utf-8"))
+    corpus = {source_id: read_source_text(REPO, source_id).text
+              for source_id in ("cnn-2020-12-20", "news-agencies-2020-12-20")}
+    corpus[FIXTURE_ID] = fixture
+    blocks = guide_blocks("yaml")
+    assert len(blocks) == 4  # a source record, a citation, according_to, a disagreement
+    quotes = 0
+    for block in blocks:
+        assert yaml.safe_load(block)
+        for source_id, quote in re.findall(r"source: ([a-z0-9-]+)\n\s+quote: (.+)", block):
+            assert cit.find_quote(quote, corpus[source_id]), quote
+            quotes += 1
+    assert quotes == 4
+    record = yaml.safe_load(blocks[0])
+    digest = hashlib.sha256(FIXTURE.read_bytes()).hexdigest()
+    assert (record["sha256"], record["corpus"]) == (digest, f"corpus/005_{digest[:16]}.txt")
+    for quote in [record["title"], *record["outlet"]["quotes"], *record["published"]["quotes"]]:
+        assert cit.find_quote(quote, fixture), quote
