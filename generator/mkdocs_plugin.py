@@ -24,6 +24,10 @@ from .report import format_text, summary
 from .site import build_date, epoch_of, render_checked
 
 
+# Characters the theme would read as markup in a page title, and their look-alikes.
+THEME_SAFE = str.maketrans({"<": "‹", ">": "›", "&": "＆", '"': "＂", "'": "’"})
+
+
 class FactsheetConfig(Config):
     """Where the plugin finds a project's facts, corpus and templates (relative to mkdocs.yml)."""
 
@@ -66,6 +70,18 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             if output.origin:
                 self.origins[path] = output.origin
         return files
+
+    def on_page_content(self, html: str, page, config, files) -> str:
+        """Make the page title safe for the theme, which prints it without escaping.
+
+        MkDocs takes the title from the first heading with its entities decoded, and
+        the theme writes it into <title> and the header as is (its ``striptags`` filter
+        even decodes entities again).  A record title holding ``</title><script>`` would
+        run; markup characters become look-alikes there.  The heading keeps the exact text.
+        """
+        if page.title:
+            page.title = page.title.translate(THEME_SAFE)
+        return html
 
     def on_serve(self, server, config, builder):
         root = self._root(config)
