@@ -223,6 +223,8 @@ class Flow(list):
     """A short list written on one line, ``[a, b]``, as fact files write aliases and ids."""
 
 
+_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd"
+                            "\U00010000-\U0010ffff]")
 _ISO_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?(?:/\d{4}(?:-\d{2}(?:-\d{2})?)?)?$")
 
 
@@ -239,10 +241,16 @@ def yaml_scalar(value: object, flow: bool = False) -> str:
         return text  # fact files write dates plain; the loader reads them as text
     wrapped = f"[{text}]" if flow else text
     try:
-        plain_ok = bool(text) and yaml.safe_load(wrapped) == ([text] if flow else text)
+        plain_ok = bool(text) and not _NON_PRINTABLE.search(text) and \
+            yaml.safe_load(wrapped) == ([text] if flow else text)
     except yaml.YAMLError:
         plain_ok = False
-    return text if plain_ok else json.dumps(text, ensure_ascii=False)
+    if plain_ok:
+        return text
+    # JSON's string syntax is YAML's double-quoted one; YAML also refuses some characters
+    # JSON leaves raw (C1 controls, lone surrogates), so those become \u escapes
+    return _NON_PRINTABLE.sub(lambda m: f"\\u{ord(m.group(0)):04x}",
+                              json.dumps(text, ensure_ascii=False))
 
 
 def emit_yaml(value: object, indent: int = 0) -> str:
@@ -391,9 +399,10 @@ class DateMention:
             if not candidates:
                 return None
             return FuzzyDate.parse(min(candidates, key=lambda d: abs((d - ref).days)).isoformat())
-        if self.kind == "month":
-            year = ref.year if self.month <= ref.month else ref.year - 1
-            return FuzzyDate.parse(f"{year:04d}-{self.month:02d}")
+        if self.kind == "month":  # the nearest: 'In October' looks back, 'by mid-January' ahead
+            month_index = min((ref.year * 12 + self.month - 1 + shift for shift in (-12, 0, 12)),
+                              key=lambda index: abs(index - (ref.year * 12 + ref.month - 1)))
+            return FuzzyDate.parse(f"{month_index // 12:04d}-{month_index % 12 + 1:02d}")
         return _relative(self.which or "", ref)
 
 
@@ -569,6 +578,10 @@ def prepare_article(raw: bytes, name: str) -> str:
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise UsageError(f"{name} is empty")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise UsageError(f"{name}:{line}: a NUL character: this is not a text file; save "
+                         "the article's text as plain UTF-8")
     return text if text.endswith("\n") else text + "\n"
 
 
@@ -611,7 +624,7 @@ def add_source(root: Path, article: Path, source_id: str | None = None) -> Added
     """Copy an article into `corpus/` and write its source record into `facts/sources/`.
 
     Refuses an article already in the corpus, an id already used, and a file that is
-    not UTF-8 text; nothing is written unless both files can be.
+    not UTF-8 text, all before writing anything.
     """
     if not article.is_file():
         raise UsageError(f"{article} is not a file")
@@ -686,6 +699,7 @@ def source_record(ident: str, corpus: str, sha256: str, facts: ArticleFacts,
             "evidence": f"Read from {facts.relays.how}.",
             "quotes": [facts.relays.quote]}
     record["language"] = Commented("en", "CONFIRM")
+    article_name = " ".join(article_name.split())  # a file name cannot break the comment
     header = [MODELINE.format(kind="sources"),
               f"# Written by `factsheet add-source` from {article_name}. Each value marked",
               "# CONFIRM was detected from the text: check it against the article, then",

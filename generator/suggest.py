@@ -16,12 +16,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from rapidfuzz import fuzz, process
 
 from . import citations as cit
 from .authoring import (DATELINE, Commented, Flow, NormalizedText, SourceText,
                         emit_yaml, find_dates, read_source_text, slug)
-from .errors import Problem
+from .errors import FactsheetError, Problem
 from .load import load_records
 from .model import FuzzyDate, ID_PATTERN, Quantity, Records
 
@@ -893,8 +894,6 @@ def measure_recall(root: Path) -> RecallReport:
     text (or most of it).  Every quote of every draft is verified again, as text read
     back from the rendered YAML.
     """
-    import yaml
-
     problems: list[Problem] = []
     records = load_records(root, problems)
     report = RecallReport()
@@ -902,7 +901,7 @@ def measure_recall(root: Path) -> RecallReport:
     for source_id in records.sources:
         try:
             source_text = read_source_text(root, source_id)
-        except Exception as exc:  # an unreadable corpus file is check's business
+        except FactsheetError as exc:  # an unreadable corpus file is check's business
             report.unverified.append(f"{source_id}: {exc}")
             continue
         draft = suggest_from(source_text, records)

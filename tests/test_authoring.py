@@ -330,3 +330,28 @@ def test_the_guides_yaml_examples_load_and_their_quotes_verify():
     assert (record["sha256"], record["corpus"]) == (digest, f"corpus/005_{digest[:16]}.txt")
     for quote in [record["title"], *record["outlet"]["quotes"], *record["published"]["quotes"]]:
         assert cit.find_quote(quote, fixture), quote
+
+
+@pytest.mark.parametrize("value", ["bell\x07", "c1\x85ok\x9f", "lone\ud800", "del\x7f", "bom\ufeffmid"])
+def test_yaml_scalar_escapes_what_yaml_cannot_hold_raw(value):
+    assert yaml.safe_load(f"k: {yaml_scalar(value)}") == {"k": " ".join(value.split())}
+
+
+def test_add_source_refuses_a_binary_file_and_keeps_a_strange_name_in_its_comment(tmp_path):
+    root = write_project(tmp_path)
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(b"GIF89a\n\x00\x01")
+    with pytest.raises(UsageError, match=r"photo\.txt:2: a NUL character: this is not a text"):
+        add_source(root, binary)
+    odd = tmp_path / "odd\nid: injected.txt"
+    odd.write_text("Rockets fell on Sunday.\n", encoding="utf-8")
+    added = add_source(root, odd)
+    assert yaml.safe_load(added.record_text)["id"] == added.id
+    assert check_project(root).errors == []
+
+
+def test_a_month_alone_is_read_as_the_nearest_such_month():
+    published = FuzzyDate.parse("2020-12-20")
+    months = [m.resolve(published).value.text
+              for m in find_dates("In October; by mid-January; since September")]
+    assert months == ["2020-10", "2021-01", "2020-09"]
