@@ -26,6 +26,9 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 # A record nests about six levels deep; libyaml's composer recurses in C and crashes the
 # interpreter on a few hundred thousand nested brackets, so depth is measured first.
 MAX_DEPTH = 50
+# The longest shipped record holds about two thousand values; composing and walking a
+# file of millions of tiny values would take minutes, so the count is bounded too.
+MAX_VALUES = 100_000
 # What YAML refuses to read (control characters other than tab and line breaks).
 _NOT_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD"
                             "\U00010000-\U0010FFFF]")
@@ -148,13 +151,21 @@ def read_text(raw: bytes, path: str, problems: list[Problem]) -> str | None:
 
 
 def _scan_events(text: str, path: str, problems: list[Problem]) -> bool:
-    """Report each alias where it is written, and whether nesting is too deep to compose.
+    """Report each alias where it is written; True when the file is too deep or too big.
 
     libyaml's parser keeps its own stack, so walking its events is safe at any depth.
     """
-    depth = 0
+    depth = values = 0
     for event in yaml.parse(text, Loader=_Loader):
         mark = event.start_mark
+        if isinstance(event, yaml.NodeEvent):  # a scalar, an alias, or a list or mapping
+            values += 1
+            if values > MAX_VALUES:
+                problems.append(Problem(
+                    Location(path, mark.line + 1, mark.column + 1), "error", "file-too-large",
+                    f"the file holds more than {MAX_VALUES:,} values",
+                    "split the records into several files"))
+                return True
         if isinstance(event, yaml.AliasEvent):
             problems.append(Problem(
                 Location(path, mark.line + 1, mark.column + 1), "error", "yaml-alias",

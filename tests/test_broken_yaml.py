@@ -159,6 +159,12 @@ def test_very_large_file(project):
         (ACTOR, 1, 1, "file-too-large", "file is 4,500,064 bytes; the limit is 4,194,304")]
 
 
+def test_file_of_too_many_values_is_refused_before_it_is_composed(project):
+    text = ACTOR_HEAD + "aliases: [" + "a, " * 100_000 + "a]\n"
+    assert check_with(project, ACTOR, text) == [
+        (ACTOR, 4, 299_984, "file-too-large", "the file holds more than 100,000 values")]
+
+
 def test_alias_bomb_is_refused_where_each_alias_is_written(project):
     text = ACTOR_HEAD + "aliases: &a [army, army, army]\nnotes: [*a, *a]\n"
     alias = "alias '*a' is not allowed: " + ALIAS_HINT
