@@ -180,19 +180,16 @@ def split_passages(raw: str, text: str) -> list[tuple[str, tuple[tuple[int, int]
         for s_start, s_end in _sentences(text, start, end, quotes):
             inside = [q for q in quotes if s_start <= q[0] < s_end]
             narration, shown, position = [], [], s_start
-            for q_start, q_end in inside:
+            for q_start, q_end, closed in inside:
                 narration.append((position, q_start))
-                shown.append(text[position:q_start] + '"[...]' + ('"' if text[q_end - 1] == '"'
-                                                                  and q_end - q_start > 1
-                                                                  else ""))
+                shown.append(text[position:q_start] + ('"[...]"' if closed else '"[...]'))
                 position = q_end
             narration.append((position, s_end))
             shown.append(text[position:s_end])
             spans = tuple(_trim(text, a, b) for a, b in narration if text[a:b].strip())
             if spans:
                 passages.append(("sentence", spans, "".join(shown)))
-            for q_start, q_end in inside:
-                closed = q_end - q_start > 1 and text[q_end - 1] == '"'
+            for q_start, q_end, closed in inside:
                 content = _trim(text, q_start + 1, q_end - 1 if closed else q_end)
                 if content[0] < content[1]:
                     passages.append(("quote", (content,), text[content[0]:content[1]]))
@@ -214,23 +211,29 @@ def _paragraphs(raw: str, text: str) -> list[tuple[int, int]]:
     return found
 
 
-def _quotations(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Quotations of a paragraph, marks included; an unclosed one runs to its end."""
+def _quotations(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
+    """Quotations of a paragraph as (start, end, closed), marks included.
+
+    Marks pair up in order; an odd last one opens a quotation that runs to the end of
+    the paragraph.
+    """
     marks = [i for i in range(start, end) if text[i] == '"']
     pairs = []
     for i in range(0, len(marks), 2):
-        close = marks[i + 1] + 1 if i + 1 < len(marks) else end
-        pairs.append((marks[i], close))
+        if i + 1 < len(marks):
+            pairs.append((marks[i], marks[i + 1] + 1, True))
+        else:
+            pairs.append((marks[i], end, False))
     return pairs
 
 
 def _sentences(text: str, start: int, end: int,
-               quotes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+               quotes: list[tuple[int, int, bool]]) -> list[tuple[int, int]]:
     """Sentences of a paragraph: never split inside a quotation or after an abbreviation."""
     cuts = [start]
     for match in _SENTENCE_END.finditer(text, start, end):
         cut = match.end()
-        if any(q_start < cut < q_end for q_start, q_end in quotes):
+        if any(q_start < cut < q_end for q_start, q_end, _ in quotes):
             continue
         if text[match.start():cut] == "." and _is_abbreviation(text, start, match.start()):
             continue
