@@ -79,6 +79,8 @@ class ProposedActor:
     kind: str
     aliases: list[str]
     line: int
+    role: str | None = None
+    role_quote: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,7 +339,36 @@ def suggest_from(source_text: SourceText, records: Records) -> Draft:
     draft.actors = [a for a in reader.actors.new.values()
                     if any(s.speaker.actor == a.id for s in draft.statements)
                     or any(c.according_to == a.id for c in draft.claims)]
+    for actor in draft.actors:
+        _find_role(actor, source_text)
     return draft
+
+
+_ROLE_TITLES = (r"spokes(?:man|woman|person)|minister|secretary|president|official|commander"
+                r"|cleric|leader|chief|general|ambassador|envoy|director|head|governor|mayor")
+
+
+def _find_role(actor: ProposedActor, source_text: SourceText) -> None:
+    """The title the article gives a new person ('Police spokesman'), with its words."""
+    if actor.kind != "person":
+        return
+    m = re.search(rf"(?P<role>(?:[\w'-]+ ){{0,3}}?(?:{_ROLE_TITLES})) "
+                  rf"{re.escape(actor.name)}\b", source_text.text, re.IGNORECASE)
+    if m is None:
+        return
+    start = m.start("role")
+    for word in m["role"].split()[:-1]:  # 'said police spokesman' -> 'police spokesman'
+        if word.lower() not in _ROLE_LEADING_WORDS:
+            break
+        start += len(word) + 1
+    quote = source_text.body.wording(start, m.end())
+    if cit.find_quote(quote, source_text.text) is not None:
+        actor.role = source_text.body.wording(start, m.end("role"))
+        actor.role_quote = quote
+
+
+_ROLE_LEADING_WORDS = {"said", "says", "told", "the", "a", "an", "and", "by", "to", "of",
+                       "according", "added", "wrote", "tweeted", "that", "as", "with"}
 
 
 def _main_incident(paragraphs: list[Paragraph], records: Records,
@@ -802,17 +833,21 @@ def render_draft(draft: Draft) -> str:
         "published": published,
         "incident": Commented(draft.incident, "CONFIRM: the incident the article is about")
         if draft.incident else None,
-        "actors": [_actor_entry(a) for a in draft.actors],
+        "actors": [_actor_entry(a, draft.source) for a in draft.actors],
         "statements": [_statement_entry(s, draft.source) for s in draft.statements],
         "claims": [_claim_entry(c, draft.source) for c in draft.claims],
     }
     return "\n".join(header) + "\n" + emit_yaml(document)
 
 
-def _actor_entry(actor: ProposedActor) -> Commented:
-    entry = {"id": actor.id, "name": actor.name,
-             "kind": Commented(actor.kind, "CONFIRM: guessed from the name"),
-             "aliases": Flow(actor.aliases)}
+def _actor_entry(actor: ProposedActor, source: str) -> Commented:
+    entry: dict[str, object] = {
+        "id": actor.id, "name": actor.name,
+        "kind": Commented(actor.kind, "CONFIRM: guessed from the name"),
+        "aliases": Flow(actor.aliases)}
+    if actor.role:
+        entry["claims"] = {"role": [{"value": Commented(actor.role, "CONFIRM"), "citations": [
+            {"source": source, "quote": actor.role_quote}]}]}
     return Commented(entry, f"NEW ACTOR, quoted at line {actor.line}")
 
 
@@ -928,6 +963,9 @@ def measure_recall(root: Path) -> RecallReport:
 
 def _draft_quotes(document: dict) -> list[str]:
     quotes = []
+    for actor in document.get("actors") or []:
+        for claims in (actor.get("claims") or {}).values():
+            quotes += [c["quote"] for claim in claims for c in claim["citations"]]
     for statement in document.get("statements") or []:
         quotes.append(statement["text"])
         quotes += [c["quote"] for c in statement.get("citations", [])]

@@ -186,8 +186,9 @@ def test_speakers_are_matched_by_alias_pronoun_and_full_name(project):
          "tweet"),
     ]  # the "truce" has no one saying it: a scare quote, not proposed
     [new] = draft.actors
-    assert (new.id, new.name, new.kind, new.aliases) == (
-        "khalid-example", "Khalid Example", "person", ["Khalid Example", "Example"])
+    assert (new.id, new.name, new.kind, new.aliases, new.role, new.role_quote) == (
+        "khalid-example", "Khalid Example", "person", ["Khalid Example", "Example"],
+        "Interior ministry spokesman", "Interior ministry spokesman Khalid Example")
     dates = {s.text: s.date for s in draft.statements}
     assert dates["We will respond"]["value"] == "2020-12-21"
     assert dates["We will respond"]["evidence"] == ("The article does not date it; it was "
@@ -218,7 +219,9 @@ def test_suggest_writes_only_the_draft_and_marks_what_to_confirm(tmp_path):
     earlier = [(c["field"], c["claim"]["value"]) for c in document["claims"]
                if c["incident"] is None]
     assert earlier == [("rockets", 7), ("killed", 1)]  # 'Last month': another attack
-    assert [a["id"] for a in document["actors"]] == ["sami-al-fixture"]
+    [actor] = document["actors"]
+    assert (actor["id"], actor["claims"]["role"][0]["value"]) == ("sami-al-fixture",
+                                                                  "Police spokesman")
     [remark] = [s for s in document["statements"] if s["text"].startswith("Two of our")]
     assert (remark["speaker"], remark["medium"], str(remark["date"]["value"]),
             remark["date"]["evidence"]) == (
