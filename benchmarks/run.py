@@ -1,0 +1,309 @@
+"""How long the fact sheet takes to check and build at 500 and 5,000 incidents, and why.
+
+For each size it writes a synthetic project (see ``generate.py``) under
+``benchmarks/out/<size>`` and measures, each in a fresh process:
+
+- ``check``: ``factsheet check``;
+- ``generate``: the generator's own work, load + check + render to the Markdown tree;
+- ``build``: the full ``factsheet build`` (check, render, MkDocs, post-build checks, swap);
+- ``mkdocs``: plain ``mkdocs build`` of the same rendered Markdown written out as ordinary
+  files (footnotes, attribute lists), with the same theme and plugins, without ours:
+  the baseline every other figure is compared with;
+- ``preview``: in one warm process, as ``factsheet serve`` does, the rebuild after one
+  incident file changes.
+
+For each it prints wall-clock seconds, CPU seconds (user + system, children included:
+the honest figure on a busy machine), peak memory (resident set of the process tree,
+sampled) and, for builds, the size of the site.  Then the ratios: each figure against
+``mkdocs`` alone, and 5,000 incidents against 500.
+
+    python benchmarks/run.py                 # 500 and 5,000 incidents
+    python benchmarks/run.py --sizes 500     # one size
+    python benchmarks/run.py --repeat 3      # best of three runs of each measurement
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # generate.py sits beside this script
+import generate  # noqa: E402
+
+OUT = HERE / "out"
+PYTHON = sys.executable
+
+
+@dataclass
+class Measure:
+    """One measured run: seconds, CPU seconds, peak memory, and what it wrote."""
+
+    wall: float
+    cpu: float
+    peak_mib: float
+    site_mib: float | None = None
+    files: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _tree_rss(root_pid: int) -> int:
+    """Resident memory, in KiB, of a process and all its descendants."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read().rsplit(b")", 1)[1].split()
+            pid = int(entry.name)
+            parents[pid] = int(stat[1])
+            rss[pid] = int(stat[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
+        except (OSError, IndexError, ValueError):
+            continue
+    family, total = {root_pid}, 0
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in family and pid not in family:
+                family.add(pid)
+                changed = True
+    for pid in family:
+        total += rss.get(pid, 0)
+    return total
+
+
+def run(argv: list[str], cwd: Path, env: dict | None = None) -> Measure:
+    """Run a command, sampling the memory of its process tree; fail loudly if it fails."""
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **(env or {})},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            try:
+                peak[0] = max(peak[0], _tree_rss(process.pid))
+            except OSError:
+                pass
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = process.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    usage = _child_usage()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(map(str, argv))} failed ({process.returncode}):\n"
+                         f"{out.decode()[-3000:]}\n{err.decode()[-3000:]}")
+    extra = {}
+    for line in out.decode().splitlines():
+        if line.startswith("{"):
+            extra = json.loads(line)
+    return Measure(wall, usage, max(peak[0], 0) / 1024, extra=extra)
+
+
+_last_usage = [0.0]
+
+
+def _child_usage() -> float:
+    """CPU seconds used by the children that finished since the previous call."""
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = usage.ru_utime + usage.ru_stime
+    spent, _last_usage[0] = total - _last_usage[0], total
+    return spent
+
+
+def site_size(folder: Path) -> tuple[float, int]:
+    """Size in MiB and number of files of a built site."""
+    total = files = 0
+    for path in folder.rglob("*"):
+        if path.is_file():
+            total += path.stat().st_size
+            files += 1
+    return total / 2**20, files
+
+
+def best(measures: list[Measure]) -> Measure:
+    return min(measures, key=lambda m: m.wall)
+
+
+# -- stages run in a child process: python run.py --stage NAME ROOT ------------------------
+
+def stage_generate(root: Path, docs: Path | None) -> None:
+    """Time load + check + render in this process; optionally write the tree to ``docs``."""
+    from generator.check import check_project
+    from generator.site import render_checked
+
+    started = time.perf_counter()
+    result = check_project(root)
+    checked = time.perf_counter()
+    tree = render_checked(result, root / "site_templates", "Benchmark")
+    rendered = time.perf_counter()
+    if docs is not None:
+        if docs.exists():
+            shutil.rmtree(docs)
+        shutil.copytree(root / "site_templates" / "assets", docs)
+        for path, output in tree.items():
+            target = docs / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(output.content, bytes):
+                target.write_bytes(output.content)
+            else:
+                target.write_text(output.content, encoding="utf-8")
+    print(json.dumps({"check": checked - started, "render": rendered - checked,
+                      "pages": sum(1 for p in tree if p.endswith(".md"))}))
+
+
+def stage_preview(root: Path, site: Path) -> None:
+    """Build once in this process, change one incident, and time the rebuild serve makes."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    def rebuild() -> float:
+        started = time.perf_counter()
+        config = load_config(str(root / "mkdocs.yml"), site_dir=str(site))
+        config.plugins.on_startup(command="serve", dirty=False)
+        build(config, serve_url="http://127.0.0.1:8000/")
+        config.plugins.on_shutdown()
+        return time.perf_counter() - started
+
+    first = rebuild()
+    incident = sorted((root / "facts" / "incidents").glob("*.yaml"))[len(
+        list((root / "facts" / "incidents").glob("*.yaml"))) // 2]
+    original = incident.read_text(encoding="utf-8")
+    try:
+        incident.write_text(original.replace("kind: attack", "kind: strike", 1), "utf-8")
+        second = rebuild()
+    finally:
+        incident.write_text(original, "utf-8")
+    print(json.dumps({"first": first, "rebuild": second}))
+
+
+# -- the benchmark ---------------------------------------------------------------------------
+
+def baseline_config(root: Path, docs: Path) -> Path:
+    """mkdocs.yml of the project, without the factsheet plugin, reading ``docs``."""
+    lines = (root / "mkdocs.yml").read_text(encoding="utf-8").splitlines()
+    kept, skipping = [], False
+    for line in lines:
+        if line.strip() == "- factsheet:":
+            skipping = True
+            continue
+        if skipping and line.startswith("      "):
+            continue
+        skipping = False
+        if line.startswith("docs_dir:"):
+            line = f"docs_dir: {docs}"
+        kept.append(line)
+    config = docs.parent / "mkdocs-baseline.yml"
+    config.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return config
+
+
+def measure_size(size: int, repeat: int) -> dict[str, Measure]:
+    root = OUT / str(size)
+    generate.generate(size, root)
+    scratch = OUT / f"{size}-scratch"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    docs, site, base_site = scratch / "docs", scratch / "site", scratch / "baseline-site"
+    env = {"SOURCE_DATE_EPOCH": "1700000000"}
+    me = [PYTHON, str(Path(__file__).resolve())]
+    factsheet = [PYTHON, "-m", "generator.cli", "--root", str(root)]
+    results: dict[str, Measure] = {}
+
+    def measure(name: str, argv: list[str], output: Path | None = None) -> None:
+        runs = []
+        for _ in range(repeat):
+            m = run(argv, root, env)
+            if output is not None:
+                m.site_mib, m.files = site_size(output)
+            runs.append(m)
+        results[name] = best(runs)
+        print(f"  {size:>5} {name:<9} {results[name].wall:7.2f} s", file=sys.stderr)
+
+    measure("check", [*factsheet, "check"])
+    measure("generate", [*me, "--stage", "generate", str(root)])
+    run([*me, "--stage", "generate", str(root), "--docs", str(docs)], root, env)
+    measure("build", [*factsheet, "build", "--site-dir", str(site)], site)
+    measure("mkdocs", [PYTHON, "-m", "mkdocs", "build", "-q", "-f",
+                       str(baseline_config(root, docs)), "-d", str(base_site)], base_site)
+    measure("preview", [*me, "--stage", "preview", str(root), "--site", str(scratch / "pv")])
+    return results
+
+
+def report(all_results: dict[int, dict[str, Measure]]) -> str:
+    """The figures as a Markdown table, then the ratios."""
+    lines = ["| incidents | measure | wall s | CPU s | peak MiB | site MiB | files | "
+             "× mkdocs alone (wall) |", "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for size, results in all_results.items():
+        base = results["mkdocs"].wall
+        for name, m in results.items():
+            wall = m.wall
+            note = ""
+            if name == "generate":
+                note = f" (check {m.extra['check']:.2f} + render {m.extra['render']:.2f})"
+            if name == "preview":
+                wall = m.extra["rebuild"]
+                note = f" (rebuild after one edit; first build {m.extra['first']:.2f})"
+            site = f"{m.site_mib:.1f}" if m.site_mib is not None else ""
+            files = str(m.files) if m.files is not None else ""
+            lines.append(f"| {size} | {name}{note} | {wall:.2f} | {m.cpu:.2f} | "
+                         f"{m.peak_mib:.0f} | {site} | {files} | {wall / base:.2f} |")
+    sizes = sorted(all_results)
+    lines.append("")
+    for size in sizes:
+        r = all_results[size]
+        gen_share = r["generate"].wall / r["build"].wall
+        lines.append(f"- {size} incidents: full build / mkdocs alone = "
+                     f"{r['build'].wall / r['mkdocs'].wall:.2f} (target ≤ 0.33); generator's "
+                     f"share of the full build = {gen_share:.0%} (target ≤ 10%); check "
+                     f"{r['check'].wall:.2f} s (target < 1.5 s at 5,000)")
+    if len(sizes) >= 2:
+        small, large = all_results[sizes[0]], all_results[sizes[-1]]
+        ratios = ", ".join(f"{name} {large[name].wall / small[name].wall:.1f}×"
+                           for name in small)
+        lines.append(f"- {sizes[-1]} vs {sizes[0]} incidents (wall): {ratios} "
+                     "(target ≤ 11×)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[500, 5000])
+    parser.add_argument("--repeat", type=int, default=1, help="best of N runs (default 1)")
+    parser.add_argument("--stage", help=argparse.SUPPRESS)
+    parser.add_argument("root", nargs="?", help=argparse.SUPPRESS)
+    parser.add_argument("--docs", help=argparse.SUPPRESS)
+    parser.add_argument("--site", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.stage == "generate":
+        stage_generate(Path(args.root), Path(args.docs) if args.docs else None)
+        return 0
+    if args.stage == "preview":
+        stage_preview(Path(args.root), Path(args.site))
+        return 0
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+          file=sys.stderr)
+    results = {size: measure_size(size, args.repeat) for size in args.sizes}
+    print(report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
