@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 import time
 from pathlib import Path
@@ -77,6 +78,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Preview the site locally; rebuilds when facts, corpus or templates change."""
     from mkdocs.commands.serve import serve
 
+    # MkDocs reports "Serving on ...", each rebuild and any failed check through logging
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+    mkdocs_log = logging.getLogger("mkdocs")
+    mkdocs_log.addHandler(handler)
+    mkdocs_log.setLevel(logging.INFO)
     root = project_root(args.root)
     config = Path(args.config).resolve() if args.config else root / "mkdocs.yml"
     serve(config_file=str(config), dev_addr=args.dev_addr, livereload=True)
