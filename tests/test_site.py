@@ -208,3 +208,18 @@ def test_plain_mkdocs_build_builds_the_same_pages(site, tmp_path):
                     "-f", str(REPO / "mkdocs.yml"), "-d", str(out)], check=True, cwd=tmp_path)
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html")) == \
         sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+
+
+def test_a_build_that_fails_in_mkdocs_leaves_the_previous_site_and_no_debris(tmp_path, capsys):
+    project = copy_project(tmp_path / "project")
+    out = tmp_path / "site"
+    assert main(["--root", str(project), "build", "--site-dir", str(out)]) == 0
+    before = _digest(out)
+    template = project / "site_templates" / "timeline.md.j2"
+    template.write_text(template.read_text(encoding="utf-8")
+                        + "\n[a page that does not exist](nowhere.md)\n", encoding="utf-8")
+    assert main(["--root", str(project), "build", "--site-dir", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "MkDocs failed" in err and "nowhere.md" in err
+    assert _digest(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project", "site"]
