@@ -8,6 +8,7 @@ file" link, and lets two editors change two incidents without a merge conflict.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 
 from . import model
@@ -386,6 +387,19 @@ def display_path(path: Path, root: Path) -> str:
     return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+_CONFIRM = re.compile(rb"#\s*CONFIRM\b")
+
+
+def _unconfirmed(raw: bytes, path: str, problems: list[Problem]) -> None:
+    """Warn about values that add-source or suggest detected and nobody has confirmed."""
+    for match in _CONFIRM.finditer(raw):
+        line = raw.count(b"\n", 0, match.start()) + 1
+        column = match.start() - (raw.rfind(b"\n", 0, match.start()) + 1) + 1
+        problems.append(Problem(Location(path, line, column), "warning", "unconfirmed",
+                                "a detected value is still marked '# CONFIRM'",
+                                "check the value against the article, then delete the mark"))
+
+
 def load_records(root: Path, problems: list[Problem]) -> Records:
     """Read every fact file, appending problems; duplicate ids are reported here."""
     records = Records()
@@ -409,6 +423,7 @@ def load_records(root: Path, problems: list[Problem]) -> Records:
                                     f"cannot read the file: {exc.strerror}",
                                     "check that it is a plain file you may read"))
             continue
+        _unconfirmed(raw, rel, problems)
         node = parse_yaml(raw, rel, problems)
         if node is None or not _require_mapping(node, "a fact file", problems):
             records.unloaded.add(path.stem)  # its id is most likely its file name

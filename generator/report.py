@@ -9,13 +9,18 @@ from .errors import Problem
 FORMATS = ("text", "github", "json")
 
 
+# Control characters (from a corpus passage, say) would move the cursor or recolour
+# the contributor's terminal; they are shown as escapes instead.
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7f, 0xa0)]}
+
+
 def format_text(problems: list[Problem]) -> str:
     """``path:line:col: error: message`` lines, each followed by its hint."""
     lines = []
     for p in problems:
-        lines.append(f"{p.location}: {p.severity}: {p.message} [{p.code}]")
+        lines.append(f"{p.location}: {p.severity}: {p.message} [{p.code}]".translate(_CONTROLS))
         if p.hint:
-            lines.append(f"    hint: {p.hint}")
+            lines.append(f"    hint: {p.hint}".translate(_CONTROLS))
     return "\n".join(lines)
 
 

@@ -126,7 +126,7 @@ def test_add_source_copies_the_article_and_writes_a_record_that_checks(tmp_path)
     assert "#   line 3: 'Sunday' (weekday, relative)" in record
     result = check_project(root)
     assert result.errors == []
-    assert [p.code for p in result.warnings] == ["uncited-source"]
+    assert {p.code for p in result.warnings} == {"uncited-source", "unconfirmed"}
     source = result.records.sources[FIXTURE_ID]
     assert (source.sha256, source.outlet.value, source.published.value.text) == (
         hashlib.sha256(body).hexdigest(), "Tigris Test Wire", "2020-12-21")
