@@ -17,7 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from generator.suggest import measure_recall
+from generator.recall import measure_recall
 
 TARGET = 0.90
 

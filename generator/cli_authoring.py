@@ -17,7 +17,8 @@ from .authoring import add_source, citation_block, find_passage, read_source_tex
 from .cli import project_root
 from .model import KINDS
 from .schema import annotate, build_schema, stale_schemas, write_schemas
-from .suggest import render_draft, suggest, write_draft
+from .drafts import render_draft, write_draft
+from .suggest import suggest
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:

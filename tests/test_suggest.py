@@ -24,8 +24,10 @@ from generator.check import check_project
 from generator.cli import main
 from generator.load import load_records
 from generator.model import Quantity
-from generator.suggest import (Figure, find_figures, measure_recall, read_paragraphs,
-                               render_draft, suggest, suggest_from, texts_agree)
+from generator.drafts import render_draft
+from generator.figures import Figure, find_figures
+from generator.recall import measure_recall
+from generator.suggest import read_paragraphs, suggest, suggest_from, texts_agree
 
 from factories import write_project
 
