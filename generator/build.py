@@ -21,6 +21,7 @@ from mkdocs.exceptions import MkDocsException
 
 from .check import CheckResult, check_project
 from .errors import BuildError, Problem
+from .linkcheck import mkdocs_problems
 from .render import Tree
 from .site import build_date, epoch_of, render_checked
 
@@ -94,11 +95,13 @@ def build_site(root: Path, config_file: Path | None = None, site_dir: Path | Non
                 report.problems += post_check(staging, tree, result)
             if any(p.severity == "error" for p in report.problems):
                 raise BuildError("the built site fails its checks; the previous site is "
-                                 "left as it was")
+                                 "left as it was", report.problems)
         except MkDocsException as exc:
             shutil.rmtree(staging, ignore_errors=True)
-            details = "\n".join(f"  mkdocs: {m}" for m in collect.messages)
-            raise BuildError(f"MkDocs failed: {exc}" + (f"\n{details}" if details else "")) from exc
+            # each warning located at the fact file of the page it concerns
+            problems = mkdocs_problems(collect.messages, tree, result.records,
+                                       _shown(config_file, root))
+            raise BuildError(f"MkDocs failed: {exc}", problems) from exc
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -108,6 +111,14 @@ def build_site(root: Path, config_file: Path | None = None, site_dir: Path | Non
     report.site_dir = final
     report.pages = sum(1 for path in tree if path.endswith(".md"))
     return report
+
+
+def _shown(path: Path, root: Path) -> str:
+    """A path as problems name it: relative to the project when inside it."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _swap_into_place(staging: Path, final: Path) -> None:

@@ -16,16 +16,17 @@ from pathlib import Path
 from . import __version__
 from .build import build_site
 from .check import check_project
-from .errors import FactsheetError, ProjectError, UsageError
+from .errors import BuildError, FactsheetError, ProjectError, UsageError
+from .linkcheck import check_built_site
 from .report import FORMATS, format_problems, summary
 
 
 # Modules that add their own sub-commands: each has ``add_commands(subparsers)`` and
 # command functions ``cmd_NAME(args) -> int`` that call the library.
-COMMAND_MODULES: tuple[str, ...] = ("cli_coverage", "cli_authoring")
+COMMAND_MODULES: tuple[str, ...] = ("cli_coverage", "cli_authoring", "cli_linkcheck")
 
 # Checks run on the built site before it replaces the previous one.
-POST_BUILD_CHECKS: tuple = ()
+POST_BUILD_CHECKS: tuple = (check_built_site,)
 
 
 def project_root(path: str) -> Path:
@@ -60,8 +61,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     root = project_root(args.root)
     config = Path(args.config).resolve() if args.config else None
     site_dir = Path(args.site_dir).resolve() if args.site_dir else None
-    report = build_site(root, config, site_dir, strict=args.strict,
-                        post_checks=POST_BUILD_CHECKS)
+    try:
+        report = build_site(root, config, site_dir, strict=args.strict,
+                            post_checks=POST_BUILD_CHECKS)
+    except BuildError as exc:
+        if exc.problems:  # MkDocs' warnings or the post-build checks, at their fact files
+            print(format_problems(exc.problems, args.format), flush=True)
+        raise
     if report.site_dir is None:
         print(format_problems(report.result.problems, args.format), flush=True)
         print(f"factsheet build: not built; the check found {summary(report.result.problems)}",

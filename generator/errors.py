@@ -52,6 +52,10 @@ class ProjectError(FactsheetError):
 class BuildError(FactsheetError):
     """A stage of the site build failed; the previous site is left untouched."""
 
+    def __init__(self, message: str, problems: list[Problem] | None = None):
+        super().__init__(message)
+        self.problems = problems or []  # what the failed stage found, for the CLI to show
+
 
 class UsageError(FactsheetError):
     """The command line asked for something that cannot be done."""

@@ -1,0 +1,402 @@
+"""Checks of the built site that MkDocs cannot make: links, anchors, footnotes, citations.
+
+MkDocs' own ``validation`` (strict, in mkdocs.yml) checks every link written in Markdown
+while it builds.  This module reads the HTML it wrote, so it also sees links and ids in
+raw HTML and in the theme, and it checks what is specific to a fact sheet:
+
+- every internal link and anchor resolves, whether it names a directory (``x/``) or a
+  file (``x/index.html``);
+- every footnote reference has its definition, including a literal ``[^c12]`` that
+  Markdown left as text because the definition was missing (text that shows such
+  brackets on purpose, escaped, reads the same in HTML: it is reported only when the
+  page defines no footnote of that label);
+- every fact (an element of class ``fs-fact``) carries at least one footnote reference;
+- every footnote's link to a quote lands on an anchor of the source page;
+- every page can be reached from the home page, through the nav or any link.
+
+Each file is read and parsed once; links are resolved afterwards by set lookups, so the
+work grows with the size of the site, not its square.  A problem names the page (its
+path in the site and the HTML line) and is located at the fact file that made the page,
+on the line of the claim when the problem concerns one fact.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+from lxml import etree
+
+from .errors import Location, Problem
+from .model import Records
+from .render import Tree
+from .views import page_path
+
+# A page served for any missing URL; MkDocs writes its links from the server root.
+NOT_FOUND_PAGE = "404.html"
+HOME_PAGE = "index.html"
+# Beyond this many pages with the same broken target, one problem counts the rest.
+PAGES_PER_TARGET = 5
+
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_LITERAL_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
+_UNRENDERED_LINK = re.compile(r"\]\(([^()\s]+\.md(?:#[^()\s]*)?)\)")
+_LINK_ATTRIBUTES = frozenset({"href", "src", "xlink:href"})
+_MKDOCS_PAGE = re.compile(r"^Doc file '([^']+)' ")
+_MKDOCS_TARGET = re.compile(r"(?:the target|the doc) '([^']+)'(?: does not contain an anchor "
+                            r"'([^']+)')?")
+
+
+@dataclass(slots=True)
+class Link:
+    """One link of a page: where it points and where it is written."""
+
+    href: str
+    line: int
+    footnote_ref: bool = False  # an ``a.footnote-ref``: points at a footnote definition
+    in_footnote: str = ""  # the footnote definition it is written in, e.g. "c3"
+
+
+@dataclass(slots=True)
+class Fact:
+    """An element of class ``fs-fact`` with no footnote reference in it."""
+
+    ident: str
+    line: int
+    text: str
+
+    @property
+    def shown(self) -> str:
+        words = " ".join(self.text.split())
+        return words if len(words) <= 80 else words[:77] + "..."
+
+
+@dataclass(slots=True)
+class PageScan:
+    """What one HTML page holds, gathered from a single parse."""
+
+    ids: set[str] = field(default_factory=set)
+    links: list[Link] = field(default_factory=list)
+    uncited: list[Fact] = field(default_factory=list)
+    literal_footnotes: list[tuple[str, int]] = field(default_factory=list)
+    unrendered_links: list[tuple[str, int]] = field(default_factory=list)
+
+
+# The queries run in libxml2; Python sees only what they select.
+_PARSER = etree.HTMLParser(encoding="utf-8", huge_tree=True, remove_comments=True)
+_IDS = etree.XPath("//@id | //a/@name")
+_LINKED = etree.XPath("//*[@href or @src or @*[local-name() = 'href']]")
+_FOOTNOTE_LINKS = etree.XPath("//li[starts-with(@id, 'fn:')]//*[@href]")
+_FACTS = etree.XPath("//*[contains(@class, 'fs-fact')]")
+_CITED = etree.XPath("boolean(.//a[contains(concat(' ', normalize-space(@class), ' '), "
+                     "' footnote-ref ')])")
+_SUSPECT_TEXT = etree.XPath(
+    "//text()[contains(., '[^') or contains(., '](')]"
+    "[not(ancestor::script or ancestor::style or ancestor::code or ancestor::pre)]")
+
+
+def _classes(element) -> list[str]:
+    return (element.get("class") or "").split()
+
+
+def scan_page(html: bytes) -> PageScan:
+    """Parse one page and return what the checks need from it."""
+    scan = PageScan()
+    root = etree.fromstring(html, _PARSER) if html.strip() else None
+    if root is None:
+        return scan
+    scan.ids.update(str(ident) for ident in _IDS(root))
+    in_footnote = {}
+    for element in _FOOTNOTE_LINKS(root):
+        for ancestor in element.iterancestors("li"):
+            if (ancestor.get("id") or "").startswith("fn:"):
+                in_footnote[element] = ancestor.get("id")[3:]
+                break
+    for element in _LINKED(root):
+        for name, value in element.items():
+            if name in _LINK_ATTRIBUTES or name.endswith(":href"):
+                scan.links.append(Link(value, element.sourceline or 0,
+                                       "footnote-ref" in _classes(element),
+                                       in_footnote.get(element, "")))
+    for element in _FACTS(root):
+        if "fs-fact" in _classes(element) and not _CITED(element):
+            scan.uncited.append(Fact(element.get("id") or "", element.sourceline or 0,
+                                     "".join(element.itertext())))
+    for text in _SUSPECT_TEXT(root):
+        owner = text.getparent()
+        line = (owner.sourceline or 0) if owner is not None else 0
+        for match in _LITERAL_FOOTNOTE.finditer(text):
+            scan.literal_footnotes.append((match.group(1), line))
+        for match in _UNRENDERED_LINK.finditer(text):
+            scan.unrendered_links.append((match.group(0), line))
+    return scan
+
+
+@dataclass(slots=True)
+class SiteRecords:
+    """Which fact file made each page, and where in it each fact of the page stands."""
+
+    origins: dict[str, Location] = field(default_factory=dict)  # HTML page -> record
+    facts: dict[tuple[str, str], Location] = field(default_factory=dict)  # (page, id) -> claim
+
+    def locate(self, page: str, line: int, fact: str = "") -> Location:
+        """Where to report a problem of ``page``: its claim, its record, else the page."""
+        if fact and (page, fact) in self.facts:
+            return self.facts[page, fact]
+        origin = self.origins.get(page)
+        # HTML parsers give no columns: column 1 stands for the line
+        return origin if origin else Location(page, line, 1 if line else 0)
+
+
+def html_pages(markdown_page: str) -> tuple[str, ...]:
+    """The HTML files a Markdown page can become, with and without directory URLs."""
+    stem = markdown_page.removesuffix(".md")
+    if stem == "index" or stem.endswith("/index"):
+        return (stem + ".html",)
+    return (stem + "/index.html", stem + ".html")
+
+
+def site_records(records: Records | None, origins: dict[str, str] | None = None) -> SiteRecords:
+    """Map the pages of a site to the fact files (and claims) they were made from.
+
+    ``origins`` (Markdown page -> fact file, as the rendered tree records them) covers
+    pages of any kind; ``records`` adds the line of each record and of each claim.
+    """
+    found = SiteRecords()
+    for markdown_page, origin in (origins or {}).items():
+        for page in html_pages(markdown_page):
+            found.origins[page] = Location(origin)
+    if records is None:
+        return found
+    tables = (("incidents", records.incidents), ("actors", records.actors),
+              ("statements", records.statements), ("sources", records.sources))
+    for kind, table in tables:
+        for record in table.values():
+            pages = html_pages(page_path(kind, record.id))
+            counters: dict[str, int] = defaultdict(int)
+            anchors: dict[str, Location] = {}
+            for claim in getattr(record, "claims", ()):
+                counters[claim.field.name] += 1
+                anchors[f"{claim.field.name.replace('_', '-')}-{counters[claim.field.name]}"] = \
+                    claim.loc
+            if kind == "statements":
+                anchors["text"] = record.text.loc
+            for page in pages:
+                found.origins[page] = record.loc
+                for anchor, loc in anchors.items():
+                    found.facts[page, anchor] = loc
+    return found
+
+
+def _resolve(page: str, href: str) -> tuple[str, str, bool] | None:
+    """(target path in the site, fragment, names a directory) of an internal link.
+
+    None for a link that leaves the site: another scheme or host.
+    """
+    if not href or href.startswith("//") or _SCHEME.match(href):
+        return None
+    path, _, fragment = href.partition("#")
+    path = unquote(path.split("?", 1)[0])
+    if not path:
+        return page, unquote(fragment), False
+    directory = path.endswith("/") or posixpath.basename(path) in (".", "..")
+    if path.startswith("/"):
+        target = posixpath.normpath(path.lstrip("/") or ".")
+    else:
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(page), path))
+    return target, unquote(fragment), directory
+
+
+class _Report:
+    """Problems of one site check, with at most a few pages named per broken target."""
+
+    def __init__(self, where: SiteRecords):
+        self.where = where
+        self.problems: list[Problem] = []
+        self._pages_per_target: dict[tuple[str, str], int] = defaultdict(int)
+
+    def add(self, page: str, line: int, code: str, message: str, hint: str,
+            fact: str = "", target: str = "", severity: str = "error",
+            shown: str = "") -> None:
+        """Report a problem of ``page`` (shown as ``shown``, if given) at its record."""
+        if target:
+            self._pages_per_target[code, target] += 1
+            if self._pages_per_target[code, target] > PAGES_PER_TARGET:
+                return
+        location = self.where.locate(page, line, fact)
+        shown = shown or page
+        prefix = ""
+        if location.path == page:  # made from no record: the page is the place
+            location = Location(shown, location.line, location.column)
+        else:
+            prefix = f"{shown}:{line}: " if line else f"{shown}: "
+        self.problems.append(Problem(location, severity, code, prefix + message, hint))
+
+    def counted(self) -> None:
+        for (code, target), pages in sorted(self._pages_per_target.items()):
+            if pages > PAGES_PER_TARGET:
+                self.problems.append(Problem(
+                    Location(target), "error", code,
+                    f"{pages - PAGES_PER_TARGET} more pages have the same broken link to "
+                    f"{target} (the first {PAGES_PER_TARGET} are listed)",
+                    "the link most likely comes from a template shared by these pages"))
+
+
+_HINTS = {
+    "broken-link": "fix the link in the template or record that makes this page; "
+                   "links between pages are written as Markdown links to .md files",
+    "missing-anchor": "link to an id that the target page has, or give the element "
+                      "that id ({ #id } after a paragraph or heading)",
+    "quote-anchor-missing": "the source page must give each cited quote its anchor; "
+                            "check site_templates/source.md.j2",
+    "footnote-undefined": "every [^label] needs a definition '[^label]: ...' on the same "
+                          "page; check the footnotes macro of the template",
+    "fact-uncited": "a fact is shown with its footnote references; check that the "
+                    "template renders the citations of every claim",
+    "orphan-page": "link to the page from an index page or the nav in mkdocs.yml",
+    "unrendered-link": "Markdown is not converted inside raw HTML or a broken table row; "
+                       "look for a line break inside a link's text in the template",
+}
+
+
+def check_site(site_dir: Path, where: SiteRecords | None = None) -> list[Problem]:
+    """Check every HTML page of a built site; return the problems, sorted by place."""
+    where = where or SiteRecords()
+    files = {path.relative_to(site_dir).as_posix() for path in site_dir.rglob("*")
+             if path.is_file()}
+    scans = {page: scan_page((site_dir / page).read_bytes())
+             for page in sorted(files) if page.endswith(".html")}
+    report = _Report(where)
+    reached_from: dict[str, set[str]] = defaultdict(set)
+    for page, scan in scans.items():
+        _check_text(page, scan, report)
+        if page == NOT_FOUND_PAGE:
+            continue
+        for link in scan.links:
+            target = _check_link(page, link, files, scans, report)
+            if target and target.endswith(".html"):
+                reached_from[page].add(target)
+    _check_reachable(scans, reached_from, report)
+    report.counted()
+    return sorted(report.problems, key=Problem.sort_key)
+
+
+def _check_text(page: str, scan: PageScan, report: _Report) -> None:
+    for fact in scan.uncited:
+        name = f"the fact #{fact.ident}" if fact.ident else "a fact"
+        report.add(page, fact.line, "fact-uncited",
+                   f"{name} “{fact.shown}” has no citation (no footnote reference)",
+                   _HINTS["fact-uncited"], fact=fact.ident)
+    for label, line in scan.literal_footnotes:
+        if f"fn:{label}" in scan.ids:
+            continue  # the page defines it: this is text that shows the brackets on purpose
+        report.add(page, line, "footnote-undefined",
+                   f"the footnote reference [^{label}] has no definition; it is shown as "
+                   "literal text", _HINTS["footnote-undefined"])
+    for text, line in scan.unrendered_links:
+        report.add(page, line, "unrendered-link",
+                   f"the Markdown link {text} was not converted; it is shown as literal text",
+                   _HINTS["unrendered-link"])
+
+
+def _check_link(page: str, link: Link, files: set[str], scans: dict[str, PageScan],
+                report: _Report) -> str | None:
+    """Check one link; return the file it reaches, or None."""
+    resolved = _resolve(page, link.href)
+    if resolved is None:
+        return None
+    target, fragment, directory = resolved
+    shown = f"link '{link.href}'"
+    if link.footnote_ref:
+        shown = f"the footnote reference '{link.href}'"
+    elif link.in_footnote:
+        shown = f"the link '{link.href}' of footnote [^{link.in_footnote}]"
+    if target == ".." or target.startswith("../"):
+        report.add(page, link.line, "broken-link",
+                   f"{shown} leads outside the site", _HINTS["broken-link"], target=target)
+        return None
+    found = None
+    if not directory and target in files:
+        found = target
+    elif posixpath.join(target, HOME_PAGE) in files or target == ".":
+        found = posixpath.normpath(posixpath.join(target, HOME_PAGE))
+    if found is None:
+        expected = posixpath.join(target, HOME_PAGE) if directory else target
+        hint = _HINTS["broken-link"]
+        for other in (target + ".html", posixpath.join(target, HOME_PAGE)):
+            if other in files and other != expected:
+                hint = f"the site has {other}; link to that"
+        report.add(page, link.line, "broken-link",
+                   f"{shown} goes to {expected}, which is not in the site", hint,
+                   target=expected)
+        return None
+    if fragment and not fragment.startswith(":~:") and found in scans:
+        if fragment not in scans[found].ids:
+            code = "missing-anchor"
+            if link.footnote_ref:
+                code = "footnote-undefined"
+            elif link.in_footnote and fragment.startswith("q-"):
+                code = "quote-anchor-missing"
+            report.add(page, link.line, code,
+                       f"{shown} goes to #{fragment}, which {found} does not have",
+                       _HINTS[code], target=f"{found}#{fragment}")
+    return found
+
+
+def _check_reachable(scans: dict[str, PageScan], reached_from: dict[str, set[str]],
+                     report: _Report) -> None:
+    """Every page is reached from the home page by following links (the nav among them)."""
+    if HOME_PAGE not in scans:
+        report.add(HOME_PAGE, 0, "broken-link", "the site has no home page", "")
+        return
+    seen = {HOME_PAGE}
+    queue = deque([HOME_PAGE])
+    while queue:
+        for target in reached_from.get(queue.popleft(), ()):
+            if target not in seen:
+                seen.add(target)
+                queue.append(target)
+    for page in scans:
+        if page not in seen and page != NOT_FOUND_PAGE:
+            report.add(page, 0, "orphan-page",
+                       "no link reaches this page from the home page or the nav",
+                       _HINTS["orphan-page"])
+
+
+def check_built_site(site_dir: Path, tree: Tree, result) -> list[Problem]:
+    """The post-build check of `factsheet build`: :func:`check_site` with every page's record."""
+    origins = {path: output.origin for path, output in tree.items() if output.origin}
+    return check_site(site_dir, site_records(result.records, origins))
+
+
+def mkdocs_problems(messages: list[str], tree: Tree, records: Records | None,
+                    config_name: str = "mkdocs.yml") -> list[Problem]:
+    """MkDocs' validation warnings as problems located at the fact file of their page.
+
+    MkDocs names the Markdown page ("Doc file 'incidents/x.md' contains a link ...");
+    a contributor needs the record that made it.  Other warnings concern the
+    configuration and are located there.
+    """
+    origins = {path: output.origin for path, output in tree.items() if output.origin}
+    report = _Report(site_records(records, origins))
+    for message in messages:
+        doc = _MKDOCS_PAGE.match(message)
+        if doc is None:
+            report.problems.append(Problem(Location(config_name), "error", "mkdocs-validation",
+                                           message, "see the MkDocs documentation of "
+                                           "'validation' and 'nav' in mkdocs.yml"))
+            continue
+        markdown_page = doc.group(1)
+        target = _MKDOCS_TARGET.search(message)
+        report.add(html_pages(markdown_page)[0], 0, "mkdocs-validation",
+                   message[doc.end():].rstrip("."),
+                   "fix the link in the template or record that makes this page; a link "
+                   "names a page's .md file, and an anchor an id that page has",
+                   target="".join(target.groups("")) if target else "",
+                   shown=markdown_page)
+    report.counted()
+    return sorted(report.problems, key=Problem.sort_key)
