@@ -20,8 +20,8 @@ from .yamlfile import Node, parse_yaml
 
 DATE_HINT = ("write YYYY-MM-DD, YYYY-MM, YYYY or a window YYYY-MM-DD/YYYY-MM-DD, "
              "with days that exist and the window's start first")
-SOURCE_KEYS = ("id", "corpus", "sha256", "outlet", "title", "published", "url", "language",
-               "relays", "copy_of", "notes")
+SOURCE_KEYS = ("id", "corpus", "sha256", "outlet", "title", "published", "url", "archive_url",
+               "language", "relays", "copy_of", "notes")
 ACTOR_KEYS = ("id", "name", "kind", "aliases", "claims")
 INCIDENT_KEYS = ("id", "title", "kind", "date", "place", "related", "claims")
 STATEMENT_KEYS = ("id", "speaker", "date", "medium", "text", "about", "citations",
@@ -301,18 +301,23 @@ def load_source(node: Node, problems: list[Problem]) -> Source | None:
     published = load_established(m, "published", problems, as_date=True)
     relays = load_established(m, "relays", problems, required=False)
     copy_of = load_established(m, "copy_of", problems, required=False)
-    url = m.text("url", required=False)
+    url, archive_url = m.text("url", required=False), m.text("archive_url", required=False)
     if url is not None and not url.startswith(("https://", "http://")):
         m.error(m.loc("url"), "bad-value", f"'url' {url!r} is not an http(s) URL",
                 "leave 'url' out when the article's address is not known; never guess it")
         url = None
+    if archive_url is not None and not archive_url.startswith(("https://", "http://")):
+        m.error(m.loc("archive_url"), "bad-value",
+                f"'archive_url' {archive_url!r} is not an http(s) URL",
+                "give the address of an archived copy (Wayback Machine, archive.today)")
+        archive_url = None
     title = m.text("title", required=False)
     language = m.text("language", required=False) or "en"
     if None in (ident, corpus, sha, outlet, published):
         return None
     return Source(ident, corpus, sha, outlet, title, published, url, language, relays,
                   copy_of, m.text("notes", False), node.loc, m.loc("corpus"), m.loc("sha256"),
-                  m.loc("title") if title else None)
+                  m.loc("title") if title else None, archive_url)
 
 
 def load_actor(node: Node, problems: list[Problem]) -> Actor | None:

@@ -278,6 +278,7 @@ class Source:
     corpus_loc: Location
     sha256_loc: Location
     title_loc: Location | None = None
+    archive_url: str | None = None  # a copy of the article in a web archive
 
 
 @dataclass(slots=True)

@@ -68,6 +68,9 @@ PROPERTIES: dict[str, dict[str, dict]] = {
         "url": {"type": "string", "pattern": "^https?://",
                 "description": "The article's address; leave it out when not known, never "
                                "guess it."},
+        "archive_url": {"type": "string", "pattern": "^https?://",
+                        "description": "A copy of the article in a web archive (Wayback "
+                                       "Machine, archive.today), for when 'url' dies."},
         "language": _text("The article's language, e.g. 'en'."),
         "relays": _ref("established", "The agency or outlet whose reporting it relays."),
         "copy_of": _ref("established", "The outlet whose story this is a copy of."),
