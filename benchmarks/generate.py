@@ -216,8 +216,8 @@ class Project:
                 "kind: attack\n", f"date: {inc['date'].isoformat()}\n",
                 f"place: {_say(inc['district'] + ', ' + inc['city'])}\n", related, "claims:\n",
                 "  date:\n", claim(inc["date"].isoformat(), a, q["date"]),
-                "  place:\n", claim(f"{inc['district']} district, {inc['city']}", a, q["place_a"]),
-                claim(f"{inc['district']}, {inc['city']}", b, q["place_b"]),
+                "  place:\n", claim(f"{inc['district']}, {inc['city']}", a, q["place_a"])
+                + f"        - source: {b}\n          quote: {_say(q['place_b'])}\n",
                 "  target:\n", claim(f"The {inc['target']}", a, q["date"]),
                 "  rockets:\n", claim(inc["rockets"], a, q["date"]),
             ]
