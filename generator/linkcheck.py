@@ -89,7 +89,7 @@ class PageScan:
 # The queries run in libxml2; Python sees only what they select.
 _PARSER = etree.HTMLParser(encoding="utf-8", huge_tree=True, remove_comments=True)
 _IDS = etree.XPath("//@id | //a/@name")
-_LINKED = etree.XPath("//*[@href or @src or @*[local-name() = 'href']]")
+_LINKED = etree.XPath("//*[@href or @src or @*[name() = 'xlink:href']]")
 _FOOTNOTE_LINKS = etree.XPath("//li[starts-with(@id, 'fn:')]//*[@href]")
 _FACTS = etree.XPath("//*[contains(@class, 'fs-fact')]")
 _CITED = etree.XPath("boolean(.//a[contains(concat(' ', normalize-space(@class), ' '), "
@@ -118,7 +118,7 @@ def scan_page(html: bytes) -> PageScan:
                 break
     for element in _LINKED(root):
         for name, value in element.items():
-            if name in _LINK_ATTRIBUTES or name.endswith(":href"):
+            if name in _LINK_ATTRIBUTES:
                 scan.links.append(Link(value, element.sourceline or 0,
                                        "footnote-ref" in _classes(element),
                                        in_footnote.get(element, "")))

@@ -1,0 +1,493 @@
+"""Link and citation checks of the built site, and the online check of source URLs.
+
+The shipped project is built into temporary folders, once as it is (it must pass) and
+once per planted defect: a broken link, a missing anchor, a footnote without its
+definition, a fact without a citation, an orphan page.  Each must fail `factsheet build`
+and `factsheet linkcheck` with a message that names the page and the fact file that
+made it.  The online check runs against a local HTTP server that the tests start.
+Nothing is written into the repository.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from generator.check import check_project
+from generator.cli import main
+from generator.linkcheck import scan_page
+from generator.views import display_value
+from generator.urlcheck import UrlChecker
+
+REPO = Path(__file__).resolve().parent.parent
+DECEMBER = "green-zone-rockets-2020-12-20"
+PAGE = f"incidents/{DECEMBER}/index.html"
+RECORD = f"facts/incidents/{DECEMBER}.yaml"
+ONLY_DECEMBER = '{% if incident.id == "' + DECEMBER + '" %}'
+FAILED = "factsheet: error: the built site fails its checks; the previous site is left as it was"
+
+
+def copy_project(target: Path) -> Path:
+    """The shipped project's settings, templates, facts and corpus, in a folder of its own."""
+    target.mkdir(parents=True)
+    shutil.copy(REPO / "mkdocs.yml", target / "mkdocs.yml")
+    for folder in ("site_templates", "facts", "corpus"):
+        shutil.copytree(REPO / folder, target / folder)
+    return target
+
+
+@functools.cache
+def record_at() -> str:
+    """Where the December incident's record starts in its file (after any modeline)."""
+    return str(check_project(REPO).records.incidents[DECEMBER].loc)
+
+
+def run(argv: list[str], capsys) -> tuple[int, list[str], str]:
+    """Exit code, stdout lines without hints, and stderr of one command."""
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, [line for line in out.splitlines() if not line.startswith("    hint:")], err
+
+
+def line_of(html: str, needle: str) -> int:
+    """The 1-based line of the first occurrence of ``needle`` in a page."""
+    return html[:html.index(needle)].count("\n") + 1
+
+
+@pytest.fixture(scope="module")
+def shipped_site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("linkcheck") / "site"
+    assert main(["--root", str(REPO), "build", "--site-dir", str(out)]) == 0
+    return out
+
+
+@pytest.fixture
+def site_copy(shipped_site: Path, tmp_path: Path) -> Path:
+    """A copy of the shipped site that a test may damage."""
+    return Path(shutil.copytree(shipped_site, tmp_path / "site"))
+
+
+def build_planted(tmp_path: Path, capsys, template: str, old: str | None, new: str,
+                  ) -> tuple[int, list[str], str, Path]:
+    """Build the shipped project with one template changed: ``old`` replaced (or appended)."""
+    project = copy_project(tmp_path / "project")
+    path = project / "site_templates" / template
+    text = path.read_text(encoding="utf-8")
+    if old is None:
+        text += new
+    else:
+        assert text.count(old) == 1, f"{template} no longer has {old!r}"
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "site"
+    code, lines, err = run(["--root", str(project), "build", "--site-dir", str(out)], capsys)
+    assert not out.exists()  # a failed build publishes nothing
+    return code, lines, err, project
+
+
+def matching(pattern: str, lines: list[str]) -> list[str]:
+    return [line for line in lines if re.fullmatch(pattern, line)]
+
+
+# The shipped site ----------------------------------------------------------------------
+
+def test_the_shipped_site_passes_linkcheck(shipped_site, capsys):
+    code, lines, err = run(["--root", str(REPO), "linkcheck", "--site-dir", str(shipped_site)],
+                           capsys)
+    assert (code, lines) == (0, [])
+    assert re.fullmatch(r"factsheet linkcheck: 0 errors, 0 warnings \(\d+ pages; [\d.]+ s\)\n",
+                        err)
+
+
+def test_linkcheck_without_a_built_site_is_a_usage_error(tmp_path, capsys):
+    code, lines, err = run(["--root", str(REPO), "linkcheck", "--site-dir",
+                            str(tmp_path / "nothing")], capsys)
+    assert code == 2
+    assert err == (f"factsheet: error: {tmp_path / 'nothing'} holds no built site (no "
+                   "index.html); run 'factsheet build' first or pass --site-dir\n")
+
+
+# Planted defects: `factsheet build` fails, naming the page and the fact file -----------
+
+def test_a_broken_link_in_raw_html_fails_the_build(tmp_path, capsys):
+    code, lines, err, _ = build_planted(
+        tmp_path, capsys, "incident.md.j2", None,
+        f'\n{ONLY_DECEMBER}<p><a href="../../nowhere/">more</a></p>{{% endif %}}\n')
+    assert code == 1 and err == FAILED + "\n"
+    assert len(lines) == 1
+    assert matching(re.escape(f"{record_at()}: error: {PAGE}:") + r"\d+" + re.escape(
+        ": link '../../nowhere/' goes to nowhere/index.html, which is not in the site "
+        "[broken-link]"), lines) == lines
+
+
+def test_a_broken_markdown_link_fails_in_mkdocs_validation_at_the_record(tmp_path, capsys):
+    code, lines, err, _ = build_planted(
+        tmp_path, capsys, "incident.md.j2", None,
+        f"\n{ONLY_DECEMBER}[more](../nowhere.md){{% endif %}}\n")
+    assert code == 1
+    assert err == "factsheet: error: MkDocs failed: Aborted with 1 warnings in strict mode!\n"
+    assert lines == [
+        f"{record_at()}: error: incidents/{DECEMBER}.md: contains a link '../nowhere.md', but "
+        "the target 'nowhere.md' is not found among documentation files [mkdocs-validation]"]
+
+
+def test_a_missing_anchor_in_raw_html_fails_the_build(tmp_path, capsys):
+    code, lines, err, _ = build_planted(
+        tmp_path, capsys, "incident.md.j2", None,
+        f'\n{ONLY_DECEMBER}<p><a href="../../disputed/#no-such-fact">see</a></p>{{% endif %}}\n')
+    assert code == 1 and err == FAILED + "\n"
+    assert matching(re.escape(f"{record_at()}: error: {PAGE}:") + r"\d+" + re.escape(
+        ": link '../../disputed/#no-such-fact' goes to #no-such-fact, which "
+        "disputed/index.html does not have [missing-anchor]"), lines) == lines
+    assert len(lines) == 1
+
+
+def test_a_quote_without_its_anchor_fails_in_mkdocs_validation_at_the_citing_record(
+        tmp_path, capsys):
+    code, lines, err, _ = build_planted(
+        tmp_path, capsys, "source.md.j2", "{ #{{ q.anchor }} .fs-cited-quote }",
+        '{% if source.id != "cnn-2020-12-20" %}{ #{{ q.anchor }} .fs-cited-quote }'
+        '{% else %}{ .fs-cited-quote }{% endif %}')
+    assert code == 1 and "MkDocs failed" in err
+    assert lines  # every footnote that cites a CNN quote
+    assert matching(re.escape(f"{record_at()}: error: incidents/{DECEMBER}.md: contains a "
+                              "link '../sources/cnn-2020-12-20.md#q-") + r"[0-9a-f]{10}" +
+                    re.escape("', but the doc 'sources/cnn-2020-12-20.md' does not contain "
+                              "an anchor '#q-") + r"[0-9a-f]{10}" +
+                    re.escape("' [mkdocs-validation]"), lines)
+
+
+def test_a_footnote_reference_without_definition_fails_the_build(tmp_path, capsys):
+    code, lines, err, _ = build_planted(
+        tmp_path, capsys, "incident.md.j2", None,
+        f"\n{ONLY_DECEMBER}Also reported.[^c999]{{% endif %}}\n")
+    assert code == 1 and err == FAILED + "\n"
+    assert matching(re.escape(f"{record_at()}: error: {PAGE}:") + r"\d+" + re.escape(
+        ": the footnote reference [^c999] has no definition; it is shown as literal text "
+        "[footnote-undefined]"), lines) == lines
+    assert len(lines) == 1
+
+
+def test_a_fact_without_citation_fails_the_build_at_its_record(tmp_path, capsys):
+    code, lines, err, _ = build_planted(
+        tmp_path, capsys, "incident.md.j2", None,
+        f'\n{ONLY_DECEMBER}<p><span class="fs-fact" id="extra-1">Nine rockets</span></p>'
+        '{% endif %}\n')
+    assert code == 1 and err == FAILED + "\n"
+    assert matching(re.escape(f"{record_at()}: error: {PAGE}:") + r"\d+" + re.escape(
+        ": the fact #extra-1 “Nine rockets” has no citation (no footnote reference) "
+        "[fact-uncited]"), lines) == lines
+    assert len(lines) == 1
+
+
+def test_a_template_that_drops_a_facts_citations_fails_in_mkdocs_validation(tmp_path, capsys):
+    # the fact macro leaves out the markers of the second 'injured' version; its footnote
+    # is then never referenced, which MkDocs' validation reports
+    code, lines, err, project = build_planted(
+        tmp_path, capsys, "_macros.md.j2", "{{ refs(version.notes) }}</span>",
+        '{% if version.anchor != "injured-2" or page != "incidents/' + DECEMBER + '.md" %}'
+        '{{ refs(version.notes) }}{% endif %}</span>')
+    assert code == 1
+    assert err == "factsheet: error: MkDocs failed: Aborted with 1 warnings in strict mode!\n"
+    assert matching(re.escape(f"{record_at()}: error: incidents/{DECEMBER}.md: contains a "
+                              "link '#fnref:") + r"c\d+" + re.escape(
+        "', but there is no such anchor on this page. This seems to be a footnote that is "
+        "never referenced [mkdocs-validation]"), lines) == lines
+    assert len(lines) == 1
+
+
+def test_an_orphan_page_fails_the_build_at_its_record(tmp_path, capsys):
+    # a new actor that the actors index leaves out and nothing else names
+    project = copy_project(tmp_path / "project")
+    (project / "facts/actors/nobody-links-here.yaml").write_text(
+        "id: nobody-links-here\nname: Nobody links here\nkind: person\n", encoding="utf-8")
+    index = project / "site_templates/actors.md.j2"
+    text = index.read_text(encoding="utf-8")
+    assert text.count("{% for actor in members %}") == 1
+    index.write_text(text.replace("{% for actor in members %}", "{% for actor in members if "
+                                  'actor.id != "nobody-links-here" %}'), encoding="utf-8")
+    out = tmp_path / "site"
+    code, lines, err = run(["--root", str(project), "build", "--site-dir", str(out)], capsys)
+    assert code == 1 and err == FAILED + "\n"
+    assert [line for line in lines if " error: " in line] == [
+        "facts/actors/nobody-links-here.yaml:1:1: error: actors/nobody-links-here/index.html: "
+        "no link reaches this page from the home page or the nav [orphan-page]"]
+    assert not out.exists()
+
+
+# Planted defects in a built site: `factsheet linkcheck` ------------------------------
+
+def damage(site: Path, page: str, old: str, new: str) -> str:
+    """Replace the first ``old`` in a page of the site; return the damaged page."""
+    path = site / page
+    html = path.read_text(encoding="utf-8")
+    assert old in html, f"{page} has no {old!r}"
+    html = html.replace(old, new, 1)
+    path.write_text(html, encoding="utf-8")
+    return html
+
+
+def linkcheck(site: Path, capsys, *extra: str) -> tuple[int, list[str], str]:
+    return run(["--root", str(REPO), "linkcheck", "--site-dir", str(site), *extra], capsys)
+
+
+def test_linkcheck_reports_a_footnote_link_to_a_missing_quote_anchor(site_copy, capsys):
+    html = (site_copy / PAGE).read_text(encoding="utf-8")
+    target = re.search(r'href="\.\./\.\./sources/cnn-2020-12-20/#(q-[0-9a-f]{10})"', html)
+    anchor = target.group(1)
+    damage(site_copy, "sources/cnn-2020-12-20/index.html", f'id="{anchor}"', 'id="gone"')
+    code, lines, _ = linkcheck(site_copy, capsys)
+    assert code == 1
+    mine = [line for line in lines if line.startswith(RECORD)]
+    label = re.search(r'<li id="fn:(c\d+)">(?:(?!</li>).)*#' + anchor, html, re.S).group(1)
+    assert mine[0] == (
+        f"{record_at()}: error: {PAGE}:{line_of(html, '#' + anchor)}: the link "
+        f"'../../sources/cnn-2020-12-20/#{anchor}' of footnote [^{label}] goes to "
+        f"#{anchor}, which sources/cnn-2020-12-20/index.html does not have "
+        "[quote-anchor-missing]")
+    assert {line.rsplit(" ", 1)[1] for line in lines} == {"[quote-anchor-missing]"}
+
+
+def test_linkcheck_reports_a_footnote_reference_whose_definition_is_gone(site_copy, capsys):
+    html = damage(site_copy, PAGE, '<li id="fn:c1">', '<li id="fn:gone">')
+    code, lines, _ = linkcheck(site_copy, capsys)
+    assert code == 1
+    line = line_of(html, 'href="#fn:c1"')
+    assert lines == [f"{record_at()}: error: {PAGE}:{line}: the footnote reference '#fn:c1' "
+                     f"goes to #fn:c1, which {PAGE} does not have [footnote-undefined]"]
+
+
+def test_linkcheck_reports_a_literal_footnote_reference(site_copy, capsys):
+    html = damage(site_copy, PAGE, '<h2 id="facts">', '<p>[^c9999]</p><h2 id="facts">')
+    code, lines, _ = linkcheck(site_copy, capsys)
+    assert (code, lines) == (1, [
+        f"{record_at()}: error: {PAGE}:{line_of(html, '[^c9999]')}: the footnote reference "
+        "[^c9999] has no definition; it is shown as literal text [footnote-undefined]"])
+
+
+def test_linkcheck_locates_an_uncited_fact_at_its_claim(site_copy, capsys):
+    html = (site_copy / PAGE).read_text(encoding="utf-8")
+    fact = re.search(r'<span class="fs-fact" id="rockets-1">([^<]*)((?:<sup id="fnref:[^"]+">'
+                     r'<a class="footnote-ref"[^>]*>\d+</a></sup>)+)</span>', html)
+    html = damage(site_copy, PAGE, fact.group(0),
+                  f'<span class="fs-fact" id="rockets-1">{fact.group(1)}</span>')
+    code, lines, _ = linkcheck(site_copy, capsys)
+    records = check_project(REPO).records
+    claim = [c for c in records.incidents[DECEMBER].claims if c.field.name == "rockets"][0]
+    line = line_of(html, 'id="rockets-1"')
+    assert f"{claim.loc}: error: {PAGE}:{line}: the fact #rockets-1 “{fact.group(1)}” has no " \
+           "citation (no footnote reference) [fact-uncited]" in lines
+    assert code == 1
+
+
+def test_directory_urls_and_index_html_both_resolve_and_a_wrong_form_is_named(site_copy,
+                                                                             capsys):
+    html = damage(site_copy, "index.html", '<h2 id="latest-incidents">',
+                  '<p><a href="incidents/">a</a> <a href="incidents/index.html">b</a> '
+                  '<a href="incidents">c</a> <a href="incidents.html">d</a></p>'
+                  '<h2 id="latest-incidents">')
+    code, lines, _ = linkcheck(site_copy, capsys)
+    assert (code, lines) == (1, [
+        f"index.html:{line_of(html, 'incidents.html')}:1: error: link 'incidents.html' goes "
+        "to incidents.html, which is not in the site [broken-link]"])
+
+
+def test_linkcheck_reports_an_orphan_page(site_copy, capsys):
+    (site_copy / "stray").mkdir()
+    (site_copy / "stray/index.html").write_text("<html><body><p>stray</p></body></html>")
+    code, lines, _ = linkcheck(site_copy, capsys)
+    assert (code, lines) == (1, [
+        "stray/index.html: error: no link reaches this page from the home page or the nav "
+        "[orphan-page]"])
+
+
+def test_a_template_bug_on_every_page_is_reported_for_five_pages_and_counted(site_copy,
+                                                                           capsys):
+    pages = sorted(p for p in site_copy.glob("actors/*/index.html"))
+    assert len(pages) > 6
+    for page in pages:
+        page.write_text(page.read_text(encoding="utf-8").replace(
+            "</article>", '<a href="../../missing/">x</a></article>', 1), encoding="utf-8")
+    code, lines, _ = linkcheck(site_copy, capsys)
+    assert code == 1
+    assert len(lines) == 6
+    assert lines[-1] == (f"missing/index.html: error: {len(pages) - 5} more pages have the same "
+                         "broken link to missing/index.html (the first 5 are listed) "
+                         "[broken-link]")
+
+
+def test_github_format_annotates_the_yaml_line(site_copy, capsys):
+    damage(site_copy, PAGE, '<h2 id="facts">', '<p>[^c9999]</p><h2 id="facts">')
+    code, lines, _ = linkcheck(site_copy, capsys, "--format", "github")
+    assert code == 1
+    line, column = record_at().split(":")[1:]
+    assert lines[0].startswith(f"::error file={RECORD},line={line},col={column},title=factsheet "
+                               "footnote-undefined::")
+
+
+def test_scan_page_finds_facts_footnotes_and_links_in_one_parse():
+    scan = scan_page(b"""<html><body>
+<p><span class="fs-fact" id="a-1">cited<sup><a class="footnote-ref" href="#fn:c1">1</a></sup></span>
+<span class="fs-fact other" id="a-2">not cited <em>at all</em></span></p>
+<p>escaped on purpose: [^c1]; lost: [^c2]; and ](page.md) left over</p>
+<pre>[^c3] in code is fine</pre>
+<div class="footnote"><ol><li id="fn:c1"><p>x <a href="../s/#q-1">quote</a></p></li></ol></div>
+<svg><a xlink:href="#a-1"><text>t</text></a></svg>
+</body></html>""")
+    assert scan.ids == {"a-1", "a-2", "fn:c1"}
+    assert [(f.ident, f.line, f.shown) for f in scan.uncited] == [("a-2", 3, "not cited at all")]
+    assert scan.literal_footnotes == [("c1", 4), ("c2", 4)]
+    assert scan.unrendered_links == [("](page.md)", 4)]
+    assert [(link.href, link.line, link.footnote_ref, link.in_footnote)
+            for link in scan.links] == [("#fn:c1", 2, True, ""), ("../s/#q-1", 6, False, "c1"),
+                                        ("#a-1", 7, False, "")]
+
+
+# Online: source URLs against a local server ------------------------------------------
+
+class _Handler(BaseHTTPRequestHandler):
+    """200, 301, 404, 403, 429, 500, a slow answer and a 503 that recovers."""
+
+    hits: list[tuple[str, float]] = []
+
+    def log_message(self, *args) -> None:  # keep pytest's output clean
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+        self.hits.append((self.path, time.monotonic()))
+        path = self.path.split("?", 1)[0]
+        if path == "/slow":
+            time.sleep(1.5)
+        if path == "/moved":
+            self.send_response(301)
+            self.send_header("Location", "/article")
+        elif path == "/flaky":
+            tries = sum(1 for asked, _ in self.hits if asked == "/flaky")
+            self.send_response(503 if tries == 1 else 200)
+        else:
+            self.send_response({"/gone": 404, "/forbidden": 403, "/busy": 429,
+                                "/broken": 500}.get(path, 200))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@pytest.fixture
+def server():
+    """A local HTTP server on a free port; yields its base URL and the requests it got."""
+    _Handler.hits = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", _Handler.hits
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_each_kind_of_answer_gets_its_state(server):
+    base, hits = server
+    checker = UrlChecker(timeout=0.5, retries=1, rate=50, backoff=0.01)
+    found = {path: checker.check(base + path) for path in (
+        "/article", "/moved", "/gone", "/forbidden", "/busy", "/broken", "/flaky", "/slow")}
+    assert {path: (s.state, s.detail) for path, s in found.items()} == {
+        "/article": ("ok", "200 OK"),
+        "/moved": ("ok", "200 OK"),
+        "/gone": ("dead", "404 Not Found"),
+        "/forbidden": ("blocked", "403 Forbidden"),
+        "/busy": ("blocked", "429 Too Many Requests"),
+        "/broken": ("dead", "500 Internal Server Error after 2 tries"),
+        "/flaky": ("ok", "200 OK"),
+        "/slow": ("timeout", "no answer within 0.5 s in 2 tries"),
+    }
+    asked = [path for path, _ in hits]
+    assert asked.count("/broken") == 2 and asked.count("/flaky") == 2  # retried once
+    assert asked.count("/busy") == 1 and asked.count("/gone") == 1  # never retried
+
+
+def test_a_server_that_is_not_there_is_dead(server):
+    base, _ = server
+    port = base.rsplit(":", 1)[1]
+    status = UrlChecker(timeout=0.5, retries=0, rate=50).check("http://127.0.0.1:9/x")
+    assert status.state == "dead" and "Connection refused" in status.detail, port
+
+
+def test_requests_keep_to_the_rate_across_threads(server):
+    base, hits = server
+    checker = UrlChecker(timeout=2, retries=0, rate=20, workers=4)
+    checker.check_all([f"{base}/article?n={n}" for n in range(10)])
+    times = sorted(t for _, t in hits)
+    assert len(times) == 10
+    assert times[-1] - times[0] >= 9 / 20 - 0.02  # ten starts at most 20 a second
+
+
+def _with_urls(tmp_path: Path, urls: dict[str, tuple[str, str | None]]) -> Path:
+    """The shipped project with a url (and archive_url) given to some sources."""
+    project = copy_project(tmp_path / "project")
+    for ident, (url, archive) in urls.items():
+        path = project / "facts/sources" / f"{ident}.yaml"
+        text = path.read_text(encoding="utf-8").rstrip("\n") + f"\nurl: {url}\n"
+        if archive:
+            text += f"archive_url: {archive}\n"
+        path.write_text(text, encoding="utf-8")
+    return project
+
+
+def _line(project: Path, ident: str, key: str) -> str:
+    text = (project / "facts/sources" / f"{ident}.yaml").read_text(encoding="utf-8")
+    number = next(i for i, line in enumerate(text.splitlines(), 1)
+                  if line.startswith(key + ":"))
+    return f"facts/sources/{ident}.yaml:{number}:{len(key) + 3}"
+
+
+def test_online_check_reports_dead_blocked_and_archived_urls(server, shipped_site, tmp_path,
+                                                             capsys):
+    base, hits = server
+    project = _with_urls(tmp_path, {
+        "cnn-2020-12-20": (f"{base}/gone", None),
+        "esta-2020-12-20": (f"{base}/gone?esta", f"{base}/article?archived"),
+        "al-monitor-2020-12-20": (f"{base}/forbidden", None),
+        "news-agencies-2020-12-20": (f"{base}/moved", f"{base}/busy"),
+    })
+    code, lines, err = run(["--root", str(project), "linkcheck", "--site-dir",
+                            str(shipped_site), "--online", "--timeout", "1", "--retries", "1",
+                            "--rate", "50"], capsys)
+    assert code == 1
+    assert lines == [
+        f"{_line(project, 'al-monitor-2020-12-20', 'url')}: warning: source "
+        f"'al-monitor-2020-12-20': url {base}/forbidden is blocked (403 Forbidden): the "
+        "server refuses automated checks, which does not mean the article is gone "
+        "[url-blocked]",
+        f"{_line(project, 'cnn-2020-12-20', 'url')}: error: source 'cnn-2020-12-20': url "
+        f"{base}/gone is dead (404 Not Found) and the source records no archive copy "
+        "[dead-url]",
+        f"{_line(project, 'esta-2020-12-20', 'url')}: warning: source 'esta-2020-12-20': url "
+        f"{base}/gone?esta is dead (404 Not Found); the source records an archive copy at "
+        f"{base}/article?archived, which answers (200 OK) [dead-url]",
+        f"{_line(project, 'news-agencies-2020-12-20', 'archive_url')}: warning: source "
+        f"'news-agencies-2020-12-20': archive_url {base}/busy is blocked (429 Too Many "
+        "Requests) [url-blocked]",
+    ]
+    assert "1 error, 3 warnings" in err and "6 URLs" in err
+
+
+def test_blocked_urls_alone_pass_unless_strict(server, shipped_site, tmp_path, capsys):
+    base, _ = server
+    project = _with_urls(tmp_path, {"cnn-2020-12-20": (f"{base}/forbidden", None)})
+    argv = ["--root", str(project), "linkcheck", "--site-dir", str(shipped_site), "--online",
+            "--rate", "50"]
+    assert run(argv, capsys)[0] == 0
+    assert run(argv + ["--strict"], capsys)[0] == 1
+
+
+def test_the_check_is_offline_unless_asked(server, shipped_site, tmp_path, capsys):
+    base, hits = server
+    project = _with_urls(tmp_path, {"cnn-2020-12-20": (f"{base}/gone", None)})
+    code, lines, _ = run(["--root", str(project), "linkcheck", "--site-dir",
+                          str(shipped_site)], capsys)
+    assert (code, lines, hits) == (0, [], [])
