@@ -14,19 +14,14 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .build import build_site
 from .check import check_project
 from .errors import BuildError, FactsheetError, ProjectError, UsageError
-from .linkcheck import check_built_site
 from .report import FORMATS, format_problems, summary
 
 
 # Modules that add their own sub-commands: each has ``add_commands(subparsers)`` and
 # command functions ``cmd_NAME(args) -> int`` that call the library.
 COMMAND_MODULES: tuple[str, ...] = ("cli_coverage", "cli_authoring", "cli_linkcheck")
-
-# Checks run on the built site before it replaces the previous one.
-POST_BUILD_CHECKS: tuple = (check_built_site,)
 
 
 def project_root(path: str) -> Path:
@@ -57,13 +52,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Check, render, build with MkDocs (strict), run the post-build checks, publish."""
+    # imported here: MkDocs and the HTML checks cost 0.3 s that `check` need not pay
+    from .build import build_site
+    from .linkcheck import check_built_site
+
     started = time.perf_counter()
     root = project_root(args.root)
     config = Path(args.config).resolve() if args.config else None
     site_dir = Path(args.site_dir).resolve() if args.site_dir else None
     try:
         report = build_site(root, config, site_dir, strict=args.strict,
-                            post_checks=POST_BUILD_CHECKS)
+                            post_checks=(check_built_site,))
     except BuildError as exc:
         if exc.problems:  # MkDocs' warnings or the post-build checks, at their fact files
             print(format_problems(exc.problems, args.format), flush=True)

@@ -15,7 +15,6 @@ from pathlib import Path
 from .check import check_project
 from .cli import project_root
 from .errors import UsageError
-from .linkcheck import check_site, site_records
 from .report import FORMATS, format_problems, summary
 
 
@@ -51,6 +50,8 @@ def add_commands(commands) -> None:
 
 def cmd_linkcheck(args: argparse.Namespace) -> int:
     """Check the built site (and the source URLs with --online); print every problem."""
+    from .linkcheck import check_site, site_records  # lxml and urllib3: only when used
+
     started = time.perf_counter()
     root = project_root(args.root)
     site_dir = Path(args.site_dir).resolve() if args.site_dir else root / "site"
