@@ -18,6 +18,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
+from . import mkdocs_pages
 from .check import check_project
 from .render import Tree
 from .report import format_text, summary
@@ -44,12 +45,22 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
     def __init__(self) -> None:
         self.prepared: Tree | None = None  # set by `factsheet build` to skip re-rendering
         self.origins: dict[str, str] = {}
+        # processes to convert the generated pages in; 1 converts them as MkDocs does
+        self.workers = mkdocs_pages.workers_available()
+        self.cache = mkdocs_pages.PageCache()  # kept across the rebuilds of a preview
+        self._sources: dict[str, str] = {}  # src_uri -> Markdown of the generated pages
+        self._converted: dict[str, mkdocs_pages.Rendered] = {}
+        self._search: dict[str, mkdocs_pages.Rendered] = {}
 
     def _root(self, config) -> Path:
         return Path(config.config_file_path).resolve().parent
 
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        """Defined so that MkDocs keeps this plugin, and its page cache, across previews."""
+
     def on_files(self, files: Files, config) -> Files:
-        tree = self.prepared
+        tree, self.prepared = self.prepared, None  # a tree is used for one build only
+        self.origins, self._sources = {}, {}
         if tree is None:
             root = self._root(config)
             result = check_project(root)
@@ -69,7 +80,30 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             files.append(generated)
             if output.origin:
                 self.origins[path] = output.origin
+            if path.endswith(".md"):
+                self._sources[generated.src_uri] = output.content
         return files
+
+    def on_nav(self, nav, config, files: Files):
+        """Convert the generated pages on every core before MkDocs reads them one by one."""
+        valid, stale = self.cache.split(config, files, self._sources)
+        fresh = mkdocs_pages.render_pages(config, files, stale, self.workers) if stale else {}
+        self.cache.keep(self._sources, fresh)
+        self._converted = {**valid, **fresh}
+        self._search = dict(self._converted)
+        mkdocs_pages.install_search_entries(config, self._search)
+        return nav
+
+    def on_page_markdown(self, markdown: str, page, config, files: Files) -> str:
+        converted = self._converted.pop(page.file.src_uri, None)
+        if converted is not None and markdown == self._sources.get(page.file.src_uri):
+            mkdocs_pages.apply(page, converted, files)
+        else:  # another plugin changed the Markdown: MkDocs converts and indexes it
+            self._search.pop(page.file.src_uri, None)
+        return markdown
+
+    def on_post_build(self, config) -> None:
+        self._converted, self._search = {}, {}
 
     def on_page_content(self, html: str, page, config, files) -> str:
         """Make the page title safe for the theme, which prints it without escaping.

@@ -13,6 +13,7 @@ every ``{{ value }}`` for Markdown *and* HTML unless Python code marked it as ma
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -118,6 +119,7 @@ def render_site(result: CheckResult, templates: Path, options: SiteOptions) -> T
             records.statements.values(),
             key=lambda s: (s.date.value.start if s.date.value else date.max, s.id)),
         "citation_count": sum(1 for _ in records.all_citations()),
+        "disputed_fields": Counter(incident.id for incident, _ in index.disputes),
         "dispute_sources": _dispute_sources,
     }
     tree: Tree = {}

@@ -1,0 +1,207 @@
+"""Convert the generated pages to HTML on every core, and keep them between previews.
+
+MkDocs converts pages one after another, and Python-Markdown (with the search plugin's
+reading of each converted page) is most of a large build's time.  Before MkDocs reads the
+pages, :func:`render_pages` forks worker processes that run MkDocs' own
+:meth:`~mkdocs.structure.pages.Page.render` on a share of the generated pages each: the
+same Markdown extensions, the same link rewriting and validation, the same table of
+contents.  Each worker also makes the page's search-index entries.  The main process then
+gives every page what its render would have set, re-logs the render's warnings (so
+``--strict`` still fails on them), and goes on with the theme as usual.
+
+The output is byte-for-byte what a serial build writes; only where the work runs changes.
+A :class:`PageCache` keeps the conversions of one build for the next, so a preview that
+changes one fact file converts only the pages whose Markdown changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from dataclasses import dataclass
+
+from mkdocs.structure.pages import Page
+
+# Below this many pages the processes cost more than they save.
+MIN_PAGES_PER_WORKER = 40
+
+
+@dataclass(slots=True)
+class Rendered:
+    """What MkDocs' render of one page sets on it, in a form that crosses processes."""
+
+    content: str
+    toc: object
+    title: str | None
+    anchors: set[str]
+    links: dict[str, dict[str, str]] | None  # linked file's src_uri -> {anchor: link}
+    logs: list[tuple[str, int, str]]  # (logger, level, message) the render emitted
+    search: list[dict] | None  # the page's search-index entries, when search is on
+
+
+class _Capture(logging.Handler):
+    """Keeps the log records of one page's render, to replay them in the main process."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[tuple[str, int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.INFO:
+            self.records.append((record.name, record.levelno, record.getMessage()))
+
+
+# What a forked worker inherits from the main process: (config, files, search plugin).
+_INHERITED: tuple | None = None
+
+
+def _render_one(uri: str, config, files, search, capture: _Capture) -> Rendered:
+    file = files.get_file_from_path(uri)
+    page = file.page if file.page is not None else Page(None, file, config)
+    capture.records = []
+    page.read_source(config)
+    page.markdown = config.plugins.on_page_markdown(page.markdown, page=page, config=config,
+                                                    files=files)
+    page.render(config, files)
+    entries = None
+    if search is not None:
+        index = type(search.search_index)(**search.config)
+        index.add_entry_from_context(page)
+        entries = index.entries
+    links = None
+    if page.links_to_anchors is not None:
+        links = {target.src_uri: dict(anchors)
+                 for target, anchors in page.links_to_anchors.items()}
+    return Rendered(page.content, page.toc, page._title_from_render,
+                    set(page.present_anchor_ids or ()), links, list(capture.records), entries)
+
+
+def _render_share(uris: list[str]) -> dict[str, Rendered]:
+    """In a worker: render a share of the pages with the inherited config and files."""
+    assert _INHERITED is not None
+    config, files, search = _INHERITED
+    capture = _Capture()
+    logger = logging.getLogger("mkdocs")
+    # the parent's handlers (console, strict counter) would count each warning twice
+    logger.handlers = [capture]
+    logger.propagate = False
+    return {uri: _render_one(uri, config, files, search, capture) for uri in uris}
+
+
+def workers_available() -> int:
+    """How many processes to convert pages in: the cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def render_pages(config, files, uris: list[str], workers: int) -> dict[str, Rendered]:
+    """Render ``uris`` (src_uri of generated pages) in ``workers`` forked processes."""
+    global _INHERITED
+    search = _search_plugin(config)
+    workers = max(1, min(workers, len(uris) // MIN_PAGES_PER_WORKER))
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        capture = _Capture()
+        logger = logging.getLogger("mkdocs")
+        # the records are replayed when MkDocs reads each page; keep them off the console
+        saved = logger.handlers, logger.propagate
+        logger.handlers, logger.propagate = [capture], False
+        try:
+            return {uri: _render_one(uri, config, files, search, capture) for uri in uris}
+        finally:
+            logger.handlers, logger.propagate = saved
+    _INHERITED = (config, files, search)
+    try:
+        # interleaved shares: the big pages (indexes, sources) spread over the workers
+        shares = [uris[i::workers] for i in range(workers)]
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.map(_render_share, shares, chunksize=1)
+    finally:
+        _INHERITED = None
+    merged: dict[str, Rendered] = {}
+    for share in results:
+        merged.update(share)
+    return merged
+
+
+def _search_plugin(config):
+    """The enabled material search plugin, whose index entries workers can make."""
+    plugin = config.plugins.get("search") or config.plugins.get("material/search")
+    if plugin is None or not hasattr(plugin, "search_index"):
+        return None
+    if not plugin.config.get("enabled", True):
+        return None
+    return plugin
+
+
+def apply(page: Page, rendered: Rendered, files) -> None:
+    """Make MkDocs' render of ``page`` set what a worker already worked out."""
+    def render(config, files_=None) -> None:
+        page.content = rendered.content
+        page.toc = rendered.toc
+        page._title_from_render = rendered.title
+        page.present_anchor_ids = set(rendered.anchors)
+        if rendered.links is not None:
+            page.links_to_anchors = {files.get_file_from_path(uri): dict(anchors)
+                                     for uri, anchors in rendered.links.items()
+                                     if files.get_file_from_path(uri) is not None}
+        for name, level, message in rendered.logs:
+            logging.getLogger(name).log(level, message)
+
+    page.render = render  # type: ignore[method-assign]
+
+
+def install_search_entries(config, prepared: dict[str, Rendered]) -> None:
+    """Let the search plugin take the workers' entries instead of reading pages again."""
+    search = _search_plugin(config)
+    if search is None:
+        return
+    index = search.search_index
+    original = type(index).add_entry_from_context
+
+    def add_entry_from_context(page) -> None:
+        rendered = prepared.get(page.file.src_uri)
+        if rendered is not None and rendered.search is not None:
+            index.entries.extend(rendered.search)
+        else:
+            original(index, page)
+
+    index.add_entry_from_context = add_entry_from_context
+
+
+class PageCache:
+    """Conversions of the previous build, reused while a page's Markdown is unchanged.
+
+    A conversion depends on the page's Markdown, on which other files exist (links are
+    checked against them) and on the Markdown settings, so a change of either of the last
+    two empties the cache.
+    """
+
+    def __init__(self) -> None:
+        self.context: tuple | None = None
+        self.pages: dict[str, tuple[str, Rendered]] = {}
+
+    def split(self, config, files, sources: dict[str, str]) -> tuple[dict[str, Rendered],
+                                                                     list[str]]:
+        """(pages whose conversion is still valid, pages to convert) for this build."""
+        context = (tuple(sorted(f.src_uri for f in files)), repr(config["markdown_extensions"]),
+                   repr(config["mdx_configs"]), config["use_directory_urls"],
+                   repr(_search_plugin(config).config if _search_plugin(config) else None))
+        if context != self.context:
+            self.context, self.pages = context, {}
+        valid, stale = {}, []
+        for uri, markdown in sources.items():
+            cached = self.pages.get(uri)
+            if cached is not None and cached[0] == markdown:
+                valid[uri] = cached[1]
+            else:
+                stale.append(uri)
+        return valid, stale
+
+    def keep(self, sources: dict[str, str], rendered: dict[str, Rendered]) -> None:
+        for uri, page in rendered.items():
+            self.pages[uri] = (sources[uri], page)
+        for uri in set(self.pages) - set(sources):
+            del self.pages[uri]
