@@ -16,14 +16,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
 from . import export, timeline, views
-from .check import CheckResult
+from .check import CheckResult, fewer_collections
 from .model import ACTOR_FIELDS, ACTOR_KINDS, INCIDENT_FIELDS, Incident, Records, Source
 
 _SPACE = re.compile(r"\s+")
@@ -36,6 +36,13 @@ _LINE_START = re.compile(r"^(?:[-+!:=~]|\d+(?=[.)]))")
 
 def md_escape(value: object) -> Markup:
     """Text that Markdown and HTML show literally, on one line, whatever it contains."""
+    try:
+        return _md_escape_cached(value)
+    except TypeError:  # a value that cannot be a cache key
+        return _md_escape(value)
+
+
+def _md_escape(value: object) -> Markup:
     text = _SPACE.sub(" ", str(value)).strip().translate(_ESCAPES)
     # a leading '-', '+' or '1.' would start a list wherever a template puts the text
     match = _LINE_START.match(text)
@@ -46,6 +53,10 @@ def md_escape(value: object) -> Markup:
         else:
             text = "\\" + text
     return Markup(text)
+
+
+# Names, labels, dates and quotes recur on many pages; each is escaped once.
+_md_escape_cached = lru_cache(maxsize=1 << 17, typed=True)(_md_escape)
 
 
 def _finalize(value: object) -> object:
@@ -100,6 +111,11 @@ Tree = dict[str, Output]
 
 def render_site(result: CheckResult, templates: Path, options: SiteOptions) -> Tree:
     """Render every page and data file of the site from checked records."""
+    with fewer_collections():
+        return _render_site(result, templates, options)
+
+
+def _render_site(result: CheckResult, templates: Path, options: SiteOptions) -> Tree:
     records = result.records
     positions = {key: match.start for key, match in result.corpus.matches.items()}
     index = views.build_index(records, positions)

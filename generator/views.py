@@ -10,6 +10,7 @@ from __future__ import annotations
 import posixpath
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import quote as urlquote
 
 from . import citations as cit
@@ -28,13 +29,27 @@ def relative(from_page: str, to_page: str) -> str:
     if "#" in to_page:
         to_page, anchor = to_page.split("#", 1)
         anchor = "#" + anchor
-    link = posixpath.relpath(to_page, posixpath.dirname(from_page) or ".")
-    return link + anchor
+    return _relpath(to_page, posixpath.dirname(from_page) or ".") + anchor
+
+
+# Pages link to the same few thousand pages from a handful of folders: compute each once.
+_relpath = lru_cache(maxsize=1 << 16)(posixpath.relpath)
+
+
+@lru_cache(maxsize=1 << 17)
+def quote_anchor(quote: str) -> str:
+    """:func:`generator.citations.quote_key`, computed once per quote for the whole site."""
+    return cit.quote_key(quote)
+
+
+@lru_cache(maxsize=1 << 17)
+def _normalized(quote: str) -> str:
+    return cit.normalize(quote)
 
 
 def text_fragment(url: str, quote: str) -> str:
     """The original URL with a ``#:~:text=`` fragment that highlights the quote."""
-    words = cit.normalize(quote).replace("...", " ").split()
+    words = _normalized(quote).replace("...", " ").split()
     if not words:
         return url
 
@@ -70,11 +85,11 @@ class Footnotes:
         self._by_key: dict[tuple, Note] = {}
 
     def add(self, citation: Citation) -> Note:
-        key = (citation.source, cit.normalize(citation.quote.text), citation.according_to)
+        key = (citation.source, _normalized(citation.quote.text), citation.according_to)
         note = self._by_key.get(key)
         if note is None:
             source = self.records.sources[citation.source]
-            anchor = cit.quote_key(citation.quote.text)
+            anchor = quote_anchor(citation.quote.text)
             note = Note(len(self.notes) + 1, citation, source,
                         self.records.actors.get(citation.according_to or ""),
                         relative(self.page, page_path("sources", source.id) + "#" + anchor),
@@ -195,7 +210,7 @@ def build_index(records: Records, positions: dict[tuple[str, str], int]) -> Inde
     disputes: list[tuple[Incident, FieldView]] = []
 
     def use(citation: Citation, fact: CitingFact) -> None:
-        anchor = cit.quote_key(citation.quote.text)
+        anchor = quote_anchor(citation.quote.text)
         entry = quotes[citation.source].get(anchor)
         if entry is None:
             entry = QuoteUse(anchor, citation.quote.text,
@@ -234,6 +249,8 @@ def build_index(records: Records, positions: dict[tuple[str, str], int]) -> Inde
         for citation in statement.citations:
             use(citation, fact)
     for incident in records.incidents.values():
+        if not _may_be_disputed(incident.claims):
+            continue
         for view in field_views(incident.claims, INCIDENT_FIELDS,
                                 Footnotes(records, page_path("incidents", incident.id))):
             if view.disputed:
@@ -249,6 +266,17 @@ def build_index(records: Records, positions: dict[tuple[str, str], int]) -> Inde
                for s, q in quotes.items()}
     return Index(ordered, dict(by_speaker), dict(by_incident), dict(by_actor),
                  dict(attributed), disputes)
+
+
+def _may_be_disputed(claims: list[Claim]) -> bool:
+    """Whether a single-valued field has several claims (cheap, before any view is made)."""
+    seen: set[str] = set()
+    for claim in claims:
+        if not claim.field.multi:
+            if claim.field.name in seen:
+                return True
+            seen.add(claim.field.name)
+    return False
 
 
 def incidents_by_date(records: Records) -> list[Incident]:
