@@ -90,7 +90,7 @@ class PageScan:
 _PARSER = etree.HTMLParser(encoding="utf-8", huge_tree=True, remove_comments=True)
 _IDS = etree.XPath("//@id | //a/@name")
 _LINKED = etree.XPath("//*[@href or @src or @*[name() = 'xlink:href']]")
-_FOOTNOTE_LINKS = etree.XPath("//li[starts-with(@id, 'fn:')]//*[@href]")
+_FOOTNOTE_ITEMS = etree.XPath("//li[starts-with(@id, 'fn:')]")
 _FACTS = etree.XPath("//*[contains(@class, 'fs-fact')]")
 _CITED = etree.XPath("boolean(.//a[contains(concat(' ', normalize-space(@class), ' '), "
                      "' footnote-ref ')])")
@@ -99,8 +99,9 @@ _SUSPECT_TEXT = etree.XPath(
     "[not(ancestor::script or ancestor::style or ancestor::code or ancestor::pre)]")
 
 
-def _classes(element) -> list[str]:
-    return (element.get("class") or "").split()
+def _has_class(element, name: str) -> bool:
+    classes = element.get("class")
+    return bool(classes) and name in classes and name in classes.split()
 
 
 def scan_page(html: bytes) -> PageScan:
@@ -111,21 +112,22 @@ def scan_page(html: bytes) -> PageScan:
         return scan
     scan.ids.update(str(ident) for ident in _IDS(root))
     in_footnote = {}
-    for element in _FOOTNOTE_LINKS(root):
-        for ancestor in element.iterancestors("li"):
-            if (ancestor.get("id") or "").startswith("fn:"):
-                in_footnote[element] = ancestor.get("id")[3:]
-                break
+    for item in _FOOTNOTE_ITEMS(root):
+        label = item.get("id")[3:]
+        for element in item.iter("a"):
+            in_footnote[element] = label
     for element in _LINKED(root):
         for name, value in element.items():
             if name in _LINK_ATTRIBUTES:
                 scan.links.append(Link(value, element.sourceline or 0,
-                                       "footnote-ref" in _classes(element),
+                                       _has_class(element, "footnote-ref"),
                                        in_footnote.get(element, "")))
     for element in _FACTS(root):
-        if "fs-fact" in _classes(element) and not _CITED(element):
+        if _has_class(element, "fs-fact") and not _CITED(element):
             scan.uncited.append(Fact(element.get("id") or "", element.sourceline or 0,
                                      "".join(element.itertext())))
+    if b"[^" not in html and b"](" not in html:
+        return scan  # most pages: no left-over Markdown to look for
     for text in _SUSPECT_TEXT(root):
         owner = text.getparent()
         line = (owner.sourceline or 0) if owner is not None else 0
@@ -192,23 +194,43 @@ def site_records(records: Records | None, origins: dict[str, str] | None = None)
     return found
 
 
-def _resolve(page: str, href: str) -> tuple[str, str, bool] | None:
-    """(target path in the site, fragment, names a directory) of an internal link.
+class _Targets:
+    """Resolves the path part of links to files of the site, remembering each answer.
 
-    None for a link that leaves the site: another scheme or host.
+    A link that climbs out of its page's folder (``../../actors/x/``, the nav and the
+    theme's links) resolves the same from every page at that depth, so most links of a
+    large site are looked up once.
     """
-    if not href or href.startswith("//") or _SCHEME.match(href):
-        return None
-    path, _, fragment = href.partition("#")
-    path = unquote(path.split("?", 1)[0])
-    if not path:
-        return page, unquote(fragment), False
-    directory = path.endswith("/") or posixpath.basename(path) in (".", "..")
-    if path.startswith("/"):
-        target = posixpath.normpath(path.lstrip("/") or ".")
-    else:
-        target = posixpath.normpath(posixpath.join(posixpath.dirname(page), path))
-    return target, unquote(fragment), directory
+
+    def __init__(self, files: set[str]):
+        self.files = files
+        self._known: dict[tuple[str | int, str], tuple[str | None, str]] = {}
+
+    def resolve(self, folder: str, depth: int, path: str) -> tuple[str | None, str]:
+        """(the file a path reaches or None, the file it names) from a page in ``folder``."""
+        climbs = 0
+        while path.startswith("../", 3 * climbs):
+            climbs += 1
+        key = (depth, path) if climbs >= depth or path.startswith("/") else (folder, path)
+        known = self._known.get(key)
+        if known is None:
+            known = self._known[key] = self._lookup(folder, unquote(path))
+        return known
+
+    def _lookup(self, folder: str, path: str) -> tuple[str | None, str]:
+        directory = path.endswith("/") or posixpath.basename(path) in (".", "..")
+        if path.startswith("/"):
+            target = posixpath.normpath(path.lstrip("/") or ".")
+        else:
+            target = posixpath.normpath(f"{folder}/{path}" if folder else path)
+        if target == ".." or target.startswith("../"):
+            return None, ""
+        index = HOME_PAGE if target == "." else f"{target}/{HOME_PAGE}"
+        if not directory and target in self.files:
+            return target, target
+        if index in self.files:
+            return index, index
+        return None, index if directory else target
 
 
 class _Report:
@@ -271,13 +293,16 @@ def check_site(site_dir: Path, where: SiteRecords | None = None) -> list[Problem
     scans = {page: scan_page((site_dir / page).read_bytes())
              for page in sorted(files) if page.endswith(".html")}
     report = _Report(where)
+    targets = _Targets(files)
     reached_from: dict[str, set[str]] = defaultdict(set)
     for page, scan in scans.items():
         _check_text(page, scan, report)
         if page == NOT_FOUND_PAGE:
             continue
+        folder = posixpath.dirname(page)
+        depth = folder.count("/") + 1 if folder else 0
         for link in scan.links:
-            target = _check_link(page, link, files, scans, report)
+            target = _check_link(page, folder, depth, link, targets, scans, report)
             if target and target.endswith(".html"):
                 reached_from[page].add(target)
     _check_reachable(scans, reached_from, report)
@@ -303,47 +328,50 @@ def _check_text(page: str, scan: PageScan, report: _Report) -> None:
                    _HINTS["unrendered-link"])
 
 
-def _check_link(page: str, link: Link, files: set[str], scans: dict[str, PageScan],
-                report: _Report) -> str | None:
-    """Check one link; return the file it reaches, or None."""
-    resolved = _resolve(page, link.href)
-    if resolved is None:
-        return None
-    target, fragment, directory = resolved
-    shown = f"link '{link.href}'"
+def _shown(link: Link) -> str:
     if link.footnote_ref:
-        shown = f"the footnote reference '{link.href}'"
-    elif link.in_footnote:
-        shown = f"the link '{link.href}' of footnote [^{link.in_footnote}]"
-    if target == ".." or target.startswith("../"):
-        report.add(page, link.line, "broken-link",
-                   f"{shown} leads outside the site", _HINTS["broken-link"], target=target)
-        return None
-    found = None
-    if not directory and target in files:
-        found = target
-    elif posixpath.join(target, HOME_PAGE) in files or target == ".":
-        found = posixpath.normpath(posixpath.join(target, HOME_PAGE))
-    if found is None:
-        expected = posixpath.join(target, HOME_PAGE) if directory else target
-        hint = _HINTS["broken-link"]
-        for other in (target + ".html", posixpath.join(target, HOME_PAGE)):
-            if other in files and other != expected:
-                hint = f"the site has {other}; link to that"
-        report.add(page, link.line, "broken-link",
-                   f"{shown} goes to {expected}, which is not in the site", hint,
-                   target=expected)
-        return None
-    if fragment and not fragment.startswith(":~:") and found in scans:
-        if fragment not in scans[found].ids:
-            code = "missing-anchor"
-            if link.footnote_ref:
-                code = "footnote-undefined"
-            elif link.in_footnote and fragment.startswith("q-"):
-                code = "quote-anchor-missing"
-            report.add(page, link.line, code,
-                       f"{shown} goes to #{fragment}, which {found} does not have",
-                       _HINTS[code], target=f"{found}#{fragment}")
+        return f"the footnote reference '{link.href}'"
+    if link.in_footnote:
+        return f"the link '{link.href}' of footnote [^{link.in_footnote}]"
+    return f"link '{link.href}'"
+
+
+def _check_link(page: str, folder: str, depth: int, link: Link, targets: _Targets,
+                scans: dict[str, PageScan], report: _Report) -> str | None:
+    """Check one link of ``page``; return the file it reaches, or None."""
+    href = link.href
+    if not href or href.startswith("//") or _SCHEME.match(href):
+        return None  # another site, or mailto:, javascript: ...
+    path, _, fragment = href.partition("#")
+    path = path.split("?", 1)[0]
+    found = page
+    if path:
+        found, expected = targets.resolve(folder, depth, path)
+        if found is None:
+            if not expected:
+                report.add(page, link.line, "broken-link", f"{_shown(link)} leads outside "
+                           "the site", _HINTS["broken-link"], target=path)
+                return None
+            hint = _HINTS["broken-link"]
+            for other in (expected.removesuffix("/" + HOME_PAGE) + ".html",
+                          expected.removesuffix(".html") + "/" + HOME_PAGE):
+                if other != expected and other in targets.files:
+                    hint = f"the site has {other}; link to that"
+            report.add(page, link.line, "broken-link",
+                       f"{_shown(link)} goes to {expected}, which is not in the site", hint,
+                       target=expected)
+            return None
+    fragment = unquote(fragment)
+    if fragment and not fragment.startswith(":~:") and found in scans \
+            and fragment not in scans[found].ids:
+        code = "missing-anchor"
+        if link.footnote_ref:
+            code = "footnote-undefined"
+        elif link.in_footnote and fragment.startswith("q-"):
+            code = "quote-anchor-missing"
+        report.add(page, link.line, code,
+                   f"{_shown(link)} goes to #{fragment}, which {found} does not have",
+                   _HINTS[code], target=f"{found}#{fragment}")
     return found
 
 
