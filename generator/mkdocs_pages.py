@@ -186,7 +186,8 @@ class PageCache:
     def split(self, config, files, sources: dict[str, str]) -> tuple[dict[str, Rendered],
                                                                      list[str]]:
         """(pages whose conversion is still valid, pages to convert) for this build."""
-        context = (tuple(sorted(f.src_uri for f in files)), repr(config["markdown_extensions"]),
+        context = (config.config_file_path, config["docs_dir"],
+                   tuple(sorted(f.src_uri for f in files)), repr(config["markdown_extensions"]),
                    repr(config["mdx_configs"]), config["use_directory_urls"],
                    repr(_search_plugin(config).config if _search_plugin(config) else None))
         if context != self.context:

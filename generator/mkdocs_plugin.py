@@ -45,9 +45,11 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
     def __init__(self) -> None:
         self.prepared: Tree | None = None  # set by `factsheet build` to skip re-rendering
         self.origins: dict[str, str] = {}
-        # processes to convert the generated pages in; 1 converts them as MkDocs does
+        # processes to convert the generated pages in; 0 leaves the conversion to MkDocs
         self.workers = mkdocs_pages.workers_available()
+        self.last_converted = 0  # pages the last build converted (the rest came from cache)
         self.cache = mkdocs_pages.PageCache()  # kept across the rebuilds of a preview
+        self.use_cache = False  # on under `mkdocs serve` and `factsheet serve`
         self._sources: dict[str, str] = {}  # src_uri -> Markdown of the generated pages
         self._converted: dict[str, mkdocs_pages.Rendered] = {}
         self._search: dict[str, mkdocs_pages.Rendered] = {}
@@ -56,7 +58,9 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         return Path(config.config_file_path).resolve().parent
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
-        """Defined so that MkDocs keeps this plugin, and its page cache, across previews."""
+        """Keep conversions between the rebuilds of a preview (MkDocs keeps a plugin that
+        defines this event across them)."""
+        self.use_cache = command == "serve"
 
     def on_files(self, files: Files, config) -> Files:
         tree, self.prepared = self.prepared, None  # a tree is used for one build only
@@ -86,9 +90,16 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
 
     def on_nav(self, nav, config, files: Files):
         """Convert the generated pages on every core before MkDocs reads them one by one."""
-        valid, stale = self.cache.split(config, files, self._sources)
+        if self.workers < 1:
+            self._converted, self._search, self.last_converted = {}, {}, len(self._sources)
+            return nav
+        valid, stale = {}, list(self._sources)
+        if self.use_cache:
+            valid, stale = self.cache.split(config, files, self._sources)
+        self.last_converted = len(stale)
         fresh = mkdocs_pages.render_pages(config, files, stale, self.workers) if stale else {}
-        self.cache.keep(self._sources, fresh)
+        if self.use_cache:
+            self.cache.keep(self._sources, fresh)
         self._converted = {**valid, **fresh}
         self._search = dict(self._converted)
         mkdocs_pages.install_search_entries(config, self._search)

@@ -1,0 +1,103 @@
+"""The MkDocs adapter's fast path: generated pages converted in worker processes, and kept
+between the rebuilds of a preview, give the same site as MkDocs converting them itself.
+
+Builds run in temporary folders, on a copy of the shipped project.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from mkdocs.commands.build import build as mkdocs_build
+from mkdocs.config import load_config
+from mkdocs.exceptions import Abort, BuildError as MkDocsBuildError
+
+from generator import mkdocs_pages
+from generator.mkdocs_pages import PageCache
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    for folder in ("site_templates", "facts", "corpus"):
+        shutil.copytree(REPO / folder, root / folder)
+    return root
+
+
+def build(root: Path, site: Path, workers: int, serve: bool = False):
+    """Build with MkDocs as `mkdocs build` (or a `serve` rebuild) does; return the plugin."""
+    config = load_config(str(root / "mkdocs.yml"), site_dir=str(site))
+    plugin = config.plugins["factsheet"]
+    plugin.workers = workers
+    plugin.use_cache = serve
+    mkdocs_build(config)
+    return plugin
+
+
+def files_of(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.fixture()
+def fresh_plugin_state(monkeypatch):
+    """MkDocs keeps one plugin object per process; start each test from an empty cache."""
+    config = load_config(str(REPO / "mkdocs.yml"))
+    plugin = config.plugins["factsheet"]
+    saved = plugin.workers, plugin.use_cache, plugin.cache
+    plugin.cache = PageCache()
+    monkeypatch.setattr(mkdocs_pages, "MIN_PAGES_PER_WORKER", 1)
+    yield
+    plugin.workers, plugin.use_cache, plugin.cache = saved
+
+
+def test_pages_converted_in_workers_are_byte_identical_to_mkdocs_own(project, tmp_path,
+                                                                      fresh_plugin_state):
+    build(project, tmp_path / "serial", workers=0)
+    plugin = build(project, tmp_path / "parallel", workers=2)
+    assert plugin.last_converted > 50
+    serial, parallel = files_of(tmp_path / "serial"), files_of(tmp_path / "parallel")
+    assert serial.keys() == parallel.keys()
+    different = [path for path in serial if serial[path] != parallel[path]]
+    assert different == []
+    # the search index is among them, made from the workers' entries
+    assert "search/search_index.json" in parallel
+
+
+def test_one_process_gives_the_same_pages_as_several(project, tmp_path, fresh_plugin_state):
+    build(project, tmp_path / "one", workers=1)
+    build(project, tmp_path / "two", workers=2)
+    assert files_of(tmp_path / "one") == files_of(tmp_path / "two")
+
+
+def test_a_preview_rebuild_converts_only_the_pages_whose_markdown_changed(
+        project, tmp_path, fresh_plugin_state):
+    first = build(project, tmp_path / "first", workers=2, serve=True)
+    pages = first.last_converted
+    incident = project / "facts" / "incidents" / "green-zone-rockets-2020-12-20.yaml"
+    text = incident.read_text(encoding="utf-8")
+    assert "kind: attack" in text
+    incident.write_text(text.replace("kind: attack", "kind: strike", 1), encoding="utf-8")
+    second = build(project, tmp_path / "second", workers=2, serve=True)
+    assert 0 < second.last_converted < pages // 4
+    build(project, tmp_path / "fresh", workers=0)
+    assert files_of(tmp_path / "second") == files_of(tmp_path / "fresh")
+    page = (tmp_path / "second" / "incidents" / "green-zone-rockets-2020-12-20" /
+            "index.html").read_text(encoding="utf-8")
+    assert "<strong>Strike</strong>" in page
+
+
+def test_a_warning_raised_in_a_worker_fails_the_strict_build(project, tmp_path,
+                                                            fresh_plugin_state, caplog):
+    (project / "site_templates" / "pages" / "broken.md").write_text(
+        "# Broken\n\nSee [the missing page](missing.md).\n", encoding="utf-8")
+    with pytest.raises((Abort, MkDocsBuildError)):
+        build(project, tmp_path / "site", workers=2)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("'broken.md' contains a link 'missing.md'" in w for w in warnings), warnings
