@@ -59,6 +59,7 @@ class Link:
     line: int
     footnote_ref: bool = False  # an ``a.footnote-ref``: points at a footnote definition
     in_footnote: str = ""  # the footnote definition it is written in, e.g. "c3"
+    backref: bool = False  # a footnote's link back to where it is referenced
 
 
 @dataclass(slots=True)
@@ -121,7 +122,8 @@ def scan_page(html: bytes) -> PageScan:
             if name in _LINK_ATTRIBUTES:
                 scan.links.append(Link(value, element.sourceline or 0,
                                        _has_class(element, "footnote-ref"),
-                                       in_footnote.get(element, "")))
+                                       in_footnote.get(element, ""),
+                                       _has_class(element, "footnote-backref")))
     for element in _FACTS(root):
         if _has_class(element, "fs-fact") and not _CITED(element):
             scan.uncited.append(Fact(element.get("id") or "", element.sourceline or 0,
@@ -277,6 +279,8 @@ _HINTS = {
                             "check site_templates/source.md.j2",
     "footnote-undefined": "every [^label] needs a definition '[^label]: ...' on the same "
                           "page; check the footnotes macro of the template",
+    "footnote-unreferenced": "the template must show each footnote's reference next to "
+                             "the fact it supports",
     "fact-uncited": "a fact is shown with its footnote references; check that the "
                     "template renders the citations of every claim",
     "orphan-page": "link to the page from an index page or the nav in mkdocs.yml",
@@ -365,13 +369,17 @@ def _check_link(page: str, folder: str, depth: int, link: Link, targets: _Target
     if fragment and not fragment.startswith(":~:") and found in scans \
             and fragment not in scans[found].ids:
         code = "missing-anchor"
+        message = f"{_shown(link)} goes to #{fragment}, which {found} does not have"
         if link.footnote_ref:
             code = "footnote-undefined"
+        elif link.backref and found == page:
+            code = "footnote-unreferenced"
+            message = f"footnote [^{link.in_footnote}] is defined but nothing on the page " \
+                      "refers to it (its fact lost its citation marker?)"
         elif link.in_footnote and fragment.startswith("q-"):
             code = "quote-anchor-missing"
-        report.add(page, link.line, code,
-                   f"{_shown(link)} goes to #{fragment}, which {found} does not have",
-                   _HINTS[code], target=f"{found}#{fragment}")
+        report.add(page, link.line, code, message, _HINTS[code],
+                   target=f"{found}#{fragment}")
     return found
 
 

@@ -284,6 +284,12 @@ def test_linkcheck_locates_an_uncited_fact_at_its_claim(site_copy, capsys):
     line = line_of(html, 'id="rockets-1"')
     assert f"{claim.loc}: error: {PAGE}:{line}: the fact #rockets-1 “{fact.group(1)}” has no " \
            "citation (no footnote reference) [fact-uncited]" in lines
+    labels = re.findall(r'href="#fn:(c\d+)"', fact.group(2))
+    definition = 'class="footnote-backref" href="#fnref:{}"'.format
+    unreferenced = [f"{record_at()}: error: {PAGE}:{line_of(html, definition(label))}: "
+                    f"footnote [^{label}] is defined but nothing on the page refers to it (its "
+                    "fact lost its citation marker?) [footnote-unreferenced]" for label in labels]
+    assert len(lines) == 1 + len(labels) and set(unreferenced) < set(lines)
     assert code == 1
 
 
