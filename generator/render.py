@@ -12,6 +12,8 @@ every ``{{ value }}`` for Markdown *and* HTML unless Python code marked it as ma
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -139,8 +141,12 @@ def _render_site(result: CheckResult, templates: Path, options: SiteOptions) -> 
         "dispute_sources": _dispute_sources,
     }
     tree: Tree = {}
+    jobs: list[tuple[str, str, str | None, dict]] = []
 
     def page(path: str, template: str, origin: str | None = None, **extra) -> None:
+        jobs.append((path, template, origin, extra))
+
+    def render_page(path: str, template: str, extra: dict) -> str:
         notes = views.Footnotes(records, path)
 
         def fields_of(record) -> list[views.FieldView]:
@@ -152,7 +158,7 @@ def _render_site(result: CheckResult, templates: Path, options: SiteOptions) -> 
 
         context = {**common, **extra, "page": path, "notes": notes, "href": href,
                    "fields_of": fields_of}
-        tree[path] = Output(env.get_template(template).render(context), origin)
+        return env.get_template(template).render(context)
 
     page("index.md", "home.md.j2")
     page("incidents/index.md", "incidents.md.j2")
@@ -177,9 +183,75 @@ def _render_site(result: CheckResult, templates: Path, options: SiteOptions) -> 
     if pages_dir.is_dir():
         for static in sorted(pages_dir.glob("*.md")):
             page(static.name, f"pages/{static.name}")
-    for path, content in export.data_files(records, index).items():
+    for template in sorted({job[1] for job in jobs}):
+        env.get_template(template)  # compiled once, before any worker starts
+    pages = _render_all(jobs, render_page, lambda: export.data_files(records, index))
+    for (path, _template, origin, _extra), content in zip(jobs, pages.contents):
+        tree[path] = Output(content, origin)
+    for path, content in pages.data.items():
         tree[path] = Output(content)
     return tree
+
+
+# Below this many pages per process, forking costs more than it saves.
+MIN_PAGES_PER_WORKER = 300
+# What forked workers inherit: the page jobs and the function that renders one.
+_INHERITED: tuple | None = None
+
+
+@dataclass(slots=True)
+class _Rendered:
+    contents: list[str]
+    data: dict[str, bytes]
+
+
+def _render_share(indices: range) -> list[str | None]:
+    """In a worker: render some pages; None where rendering failed (the parent retries
+    them, so that the error is raised where it can be reported)."""
+    assert _INHERITED is not None
+    jobs, render_page = _INHERITED
+    out: list[str | None] = []
+    for i in indices:
+        path, template, _origin, extra = jobs[i]
+        try:
+            out.append(render_page(path, template, extra))
+        except Exception:  # noqa: BLE001 - re-raised by the parent's own rendering
+            out.append(None)
+    return out
+
+
+def _render_all(jobs: list, render_page, data_files) -> _Rendered:
+    """Render every page, in forked processes on every core when there are many pages."""
+    global _INHERITED
+    workers = min(_cores(), len(jobs) // MIN_PAGES_PER_WORKER)
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        contents = [render_page(path, template, extra) for path, template, _o, extra in jobs]
+        return _Rendered(contents, data_files())
+    _INHERITED = (jobs, render_page)
+    try:
+        shares = [range(i, len(jobs), workers) for i in range(workers)]
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pending = pool.map_async(_render_share, shares, chunksize=1)
+            data = data_files()  # meanwhile, in this process
+            results = pending.get()
+    finally:
+        _INHERITED = None
+    contents: list[str | None] = [None] * len(jobs)
+    for share, rendered in zip(shares, results):
+        for i, content in zip(share, rendered):
+            contents[i] = content
+    for i, content in enumerate(contents):
+        if content is None:
+            path, template, _origin, extra = jobs[i]
+            contents[i] = render_page(path, template, extra)
+    return _Rendered(contents, data)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
 
 def _dispute_sources(view: views.FieldView) -> list[Source]:

@@ -101,3 +101,17 @@ def test_a_warning_raised_in_a_worker_fails_the_strict_build(project, tmp_path,
         build(project, tmp_path / "site", workers=2)
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any("'broken.md' contains a link 'missing.md'" in w for w in warnings), warnings
+
+
+def test_rendering_in_workers_gives_the_same_tree_as_one_process(monkeypatch):
+    from generator import render
+    from generator.check import check_project
+    from generator.site import render_checked
+
+    result = check_project(REPO)
+    monkeypatch.setattr(render, "MIN_PAGES_PER_WORKER", 10**9)
+    serial = render_checked(result, REPO / "site_templates", "Fact sheet")
+    monkeypatch.setattr(render, "MIN_PAGES_PER_WORKER", 1)
+    parallel = render_checked(result, REPO / "site_templates", "Fact sheet")
+    assert list(parallel) == list(serial)
+    assert parallel == serial
