@@ -261,7 +261,8 @@ def report(all_results: dict[int, dict[str, Measure]]) -> str:
                 note = f" (check {m.extra['check']:.2f} + render {m.extra['render']:.2f})"
             if name == "preview":
                 wall = m.extra["rebuild"]
-                note = f" (rebuild after one edit; first build {m.extra['first']:.2f})"
+                note = (f" (rebuild after one edit; first build {m.extra['first']:.2f}; "
+                        "CPU and memory: both builds)")
             site = f"{m.site_mib:.1f}" if m.site_mib is not None else ""
             files = str(m.files) if m.files is not None else ""
             lines.append(f"| {size} | {name}{note} | {wall:.2f} | {m.cpu:.2f} | "
@@ -299,10 +300,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.stage == "preview":
         stage_preview(Path(args.root), Path(args.site))
         return 0
-    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
-          file=sys.stderr)
+    load = f"load average {os.getloadavg()[0]:.1f} before the run, on {os.cpu_count()} cores"
     results = {size: measure_size(size, args.repeat) for size in args.sizes}
     print(report(results))
+    print(f"- {load}, {os.getloadavg()[0]:.1f} after; CPU seconds include child processes")
     return 0
 
 
