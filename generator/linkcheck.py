@@ -7,9 +7,10 @@ raw HTML and in the theme, and it checks what is specific to a fact sheet:
 - every internal link and anchor resolves, whether it names a directory (``x/``) or a
   file (``x/index.html``);
 - every footnote reference has its definition, including a literal ``[^c12]`` that
-  Markdown left as text because the definition was missing (text that shows such
-  brackets on purpose, escaped, reads the same in HTML: it is reported only when the
-  page defines no footnote of that label);
+  Markdown left as text because the definition was missing.  Text that shows such
+  brackets on purpose (escaped in the Markdown) reads the same in HTML, so a literal
+  reference is reported only on a page that has footnotes but none of that label; a
+  page that lost all its definitions shows as facts without citation;
 - every fact (an element of class ``fs-fact``) carries at least one footnote reference;
 - every footnote's link to a quote lands on an anchor of the source page;
 - every page can be reached from the home page, through the nav or any link.
@@ -320,9 +321,10 @@ def _check_text(page: str, scan: PageScan, report: _Report) -> None:
         report.add(page, fact.line, "fact-uncited",
                    f"{name} “{fact.shown}” has no citation (no footnote reference)",
                    _HINTS["fact-uncited"], fact=fact.ident)
+    defines = scan.literal_footnotes and any(i.startswith("fn:") for i in scan.ids)
     for label, line in scan.literal_footnotes:
-        if f"fn:{label}" in scan.ids:
-            continue  # the page defines it: this is text that shows the brackets on purpose
+        if not defines or f"fn:{label}" in scan.ids:
+            continue  # text that shows the brackets on purpose (see the module docstring)
         report.add(page, line, "footnote-undefined",
                    f"the footnote reference [^{label}] has no definition; it is shown as "
                    "literal text", _HINTS["footnote-undefined"])
