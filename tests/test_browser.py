@@ -54,7 +54,7 @@ def base_url(tmp_path_factory) -> str:
     httpd.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # closed before other modules start a Playwright of their own
 def browser():
     assert Path(CHROMIUM).is_file(), "install Debian's chromium: bash scripts/test does"
     with sync_playwright() as playwright:
@@ -127,13 +127,12 @@ def test_search_finds_c_ram(page, base_url):
     page.locator("label.md-search__icon, .md-search__input").first.click()
     search = page.locator("input.md-search__input")
     search.press_sequentially("C-RAM", delay=50)
-    results = page.locator(".md-search-result__item")
-    expect(results.first).to_be_visible(timeout=10_000)
-    texts = results.all_inner_texts()
-    assert any("C-RAM" in text for text in texts), texts
-    links = page.locator(".md-search-result__item a").evaluate_all(
-        "links => links.map(a => a.href)")
-    assert any(f"/incidents/{DECEMBER}/" in link for link in links), links
+    # results follow the typing; wait for those of the whole word
+    found = page.locator(".md-search-result__item", has_text="C-RAM")
+    expect(found.first).to_be_visible(timeout=10_000)
+    expect(page.locator(f".md-search-result__item a[href*='incidents/{DECEMBER}/']").first
+           ).to_be_attached()
+    assert "C-RAM" in found.first.inner_text()
     assert page.errors == [] and page.elsewhere == []
 
 
