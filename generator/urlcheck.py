@@ -33,7 +33,9 @@ from urllib3.util.retry import Retry
 
 from . import __version__
 from .errors import Location, Problem
+from .linkcheck import html_pages
 from .model import Records, Source
+from .views import page_path
 from .yamlfile import parse_yaml
 
 BLOCKED = frozenset({401, 403, 429})  # the server refuses robots; a browser may get through
@@ -180,9 +182,14 @@ def check_source_urls(root: Path, records: Records,
     return sorted(problems, key=Problem.sort_key), len(urls)
 
 
+def _page(source: Source) -> str:
+    """The page of the site that shows a source's URLs."""
+    return html_pages(page_path("sources", source.id))[0]
+
+
 def _url_problems(source: Source, found: UrlStatus, archive: UrlStatus | None,
                   loc: Location) -> list[Problem]:
-    what = f"source '{source.id}': url {found.url}"
+    what = f"{_page(source)}: url {found.url}"
     if found.state == "blocked":
         return [Problem(loc, "warning", "url-blocked",
                         f"{what} is blocked ({found.detail}): the server refuses automated "
@@ -211,7 +218,7 @@ def _url_problems(source: Source, found: UrlStatus, archive: UrlStatus | None,
 
 
 def _archive_problems(source: Source, found: UrlStatus, loc: Location) -> list[Problem]:
-    what = f"source '{source.id}': archive_url {found.url}"
+    what = f"{_page(source)}: archive_url {found.url}"
     if found.state == "dead":
         return [Problem(loc, "error", "dead-url", f"{what} is dead ({found.detail})",
                         "find another archived copy of the article, or remove 'archive_url'")]

@@ -459,27 +459,36 @@ def test_online_check_reports_dead_blocked_and_archived_urls(server, shipped_sit
         "esta-2020-12-20": (f"{base}/gone?esta", f"{base}/article?archived"),
         "al-monitor-2020-12-20": (f"{base}/forbidden", None),
         "news-agencies-2020-12-20": (f"{base}/moved", f"{base}/busy"),
+        "cnn-copy-2022-01-13": (f"{base}/gone?copy", f"{base}/gone?archived-copy"),
     })
     code, lines, err = run(["--root", str(project), "linkcheck", "--site-dir",
                             str(shipped_site), "--online", "--timeout", "1", "--retries", "1",
                             "--rate", "50"], capsys)
     assert code == 1
     assert lines == [
-        f"{_line(project, 'al-monitor-2020-12-20', 'url')}: warning: source "
-        f"'al-monitor-2020-12-20': url {base}/forbidden is blocked (403 Forbidden): the "
-        "server refuses automated checks, which does not mean the article is gone "
-        "[url-blocked]",
-        f"{_line(project, 'cnn-2020-12-20', 'url')}: error: source 'cnn-2020-12-20': url "
-        f"{base}/gone is dead (404 Not Found) and the source records no archive copy "
-        "[dead-url]",
-        f"{_line(project, 'esta-2020-12-20', 'url')}: warning: source 'esta-2020-12-20': url "
-        f"{base}/gone?esta is dead (404 Not Found); the source records an archive copy at "
-        f"{base}/article?archived, which answers (200 OK) [dead-url]",
-        f"{_line(project, 'news-agencies-2020-12-20', 'archive_url')}: warning: source "
-        f"'news-agencies-2020-12-20': archive_url {base}/busy is blocked (429 Too Many "
-        "Requests) [url-blocked]",
+        f"{_line(project, 'al-monitor-2020-12-20', 'url')}: warning: "
+        f"sources/al-monitor-2020-12-20/index.html: url {base}/forbidden is blocked (403 "
+        "Forbidden): the server refuses automated checks, which does not mean the article is "
+        "gone [url-blocked]",
+        f"{_line(project, 'cnn-2020-12-20', 'url')}: error: "
+        f"sources/cnn-2020-12-20/index.html: url {base}/gone is dead (404 Not Found) and the "
+        "source records no archive copy [dead-url]",
+        f"{_line(project, 'cnn-copy-2022-01-13', 'url')}: error: "
+        f"sources/cnn-copy-2022-01-13/index.html: url {base}/gone?copy is dead (404 Not "
+        f"Found); its archive copy {base}/gone?archived-copy does not answer either (dead: "
+        "404 Not Found) [dead-url]",
+        f"{_line(project, 'cnn-copy-2022-01-13', 'archive_url')}: error: "
+        f"sources/cnn-copy-2022-01-13/index.html: archive_url {base}/gone?archived-copy is "
+        "dead (404 Not Found) [dead-url]",
+        f"{_line(project, 'esta-2020-12-20', 'url')}: warning: "
+        f"sources/esta-2020-12-20/index.html: url {base}/gone?esta is dead (404 Not Found); "
+        f"the source records an archive copy at {base}/article?archived, which answers (200 "
+        "OK) [dead-url]",
+        f"{_line(project, 'news-agencies-2020-12-20', 'archive_url')}: warning: "
+        f"sources/news-agencies-2020-12-20/index.html: archive_url {base}/busy is blocked "
+        "(429 Too Many Requests) [url-blocked]",
     ]
-    assert "1 error, 3 warnings" in err and "6 URLs" in err
+    assert "3 errors, 3 warnings" in err and "8 URLs" in err
 
 
 def test_blocked_urls_alone_pass_unless_strict(server, shipped_site, tmp_path, capsys):
