@@ -12,8 +12,13 @@ raw HTML and in the theme, and it checks what is specific to a fact sheet:
   reference is reported only on a page that has footnotes but none of that label; a
   page that lost all its definitions shows as facts without citation;
 - every fact (an element of class ``fs-fact``) carries at least one footnote reference;
-- every footnote's link to a quote lands on an anchor of the source page;
-- every page can be reached from the home page, through the nav or any link.
+- every footnote's link to a quote lands on an anchor of the source page, and every
+  footnote is referenced from the page;
+- no Markdown link was left unconverted (``](page.md)`` shown as text);
+- every page but 404.html can be reached from the home page, through the nav or any link.
+
+:func:`mkdocs_problems` turns MkDocs' own validation warnings, which name a Markdown page,
+into problems at the fact file of that page.
 
 Each file is read and parsed once; links are resolved afterwards by set lookups, so the
 work grows with the size of the site, not its square.  A problem names the page (its

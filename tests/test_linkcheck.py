@@ -23,7 +23,6 @@ import pytest
 from generator.check import check_project
 from generator.cli import main
 from generator.linkcheck import scan_page
-from generator.views import display_value
 from generator.urlcheck import UrlChecker
 
 REPO = Path(__file__).resolve().parent.parent
