@@ -223,3 +223,25 @@ def test_a_build_that_fails_in_mkdocs_leaves_the_previous_site_and_no_debris(tmp
     assert "MkDocs failed" in err and "nowhere.md" in printed  # problems go to stdout
     assert _digest(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["project", "site"]
+
+
+def test_a_known_url_is_linked_with_a_text_fragment_and_its_archive_copy_shown(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(BASE, project)
+    shutil.copy(REPO / "mkdocs.yml", project / "mkdocs.yml")
+    shutil.copytree(REPO / "site_templates", project / "site_templates")
+    source = project / "facts/sources/article.yaml"
+    source.write_text(source.read_text(encoding="utf-8")
+                      + "url: https://news.example.org/2020/12/rockets\n"
+                      + "archive_url: https://archive.example.org/news/rockets\n",
+                      encoding="utf-8")
+    out = tmp_path / "site"
+    assert main(["--root", str(project), "build", "--site-dir", str(out)]) == 0
+    incident = soup(out / "incidents" / "attack" / "index.html")
+    originals = [a["href"] for a in incident.select(".footnote a")
+                 if a.get_text() == "Original article"]
+    assert "https://news.example.org/2020/12/rockets#:~:text=Eight%20rockets%20were%20fired" \
+           "%20at%20the%20area" in originals
+    page = soup(out / "sources" / "article" / "index.html")
+    assert page.find("a", href="https://archive.example.org/news/rockets")
+    assert page.find("a", href="https://news.example.org/2020/12/rockets")
