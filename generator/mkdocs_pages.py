@@ -16,6 +16,7 @@ changes one fact file converts only the pages whose Markdown changed.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -116,9 +117,12 @@ def render_pages(config, files, uris: list[str], workers: int) -> dict[str, Rend
     try:
         # interleaved shares: the big pages (indexes, sources) spread over the workers
         shares = [uris[i::workers] for i in range(workers)]
+        # the workers' collector must not walk (and so copy) everything they inherit
+        gc.freeze()
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             results = pool.map(_render_share, shares, chunksize=1)
     finally:
+        gc.unfreeze()
         _INHERITED = None
     merged: dict[str, Rendered] = {}
     for share in results:

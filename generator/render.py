@@ -12,6 +12,7 @@ every ``{{ value }}`` for Markdown *and* HTML unless Python code marked it as ma
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import re
@@ -230,11 +231,14 @@ def _render_all(jobs: list, render_page, data_files) -> _Rendered:
     _INHERITED = (jobs, render_page)
     try:
         shares = [range(i, len(jobs), workers) for i in range(workers)]
+        # the workers' collector must not walk (and so copy) everything they inherit
+        gc.freeze()
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             pending = pool.map_async(_render_share, shares, chunksize=1)
             data = data_files()  # meanwhile, in this process
             results = pending.get()
     finally:
+        gc.unfreeze()
         _INHERITED = None
     contents: list[str | None] = [None] * len(jobs)
     for share, rendered in zip(shares, results):
