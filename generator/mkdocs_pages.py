@@ -26,6 +26,7 @@ from mkdocs.structure.pages import Page
 
 # Below this many pages the processes cost more than they save.
 MIN_PAGES_PER_WORKER = 40
+PAGES_PER_SHARE = 40
 
 
 @dataclass(slots=True)
@@ -115,12 +116,12 @@ def render_pages(config, files, uris: list[str], workers: int) -> dict[str, Rend
             logger.handlers, logger.propagate = saved
     _INHERITED = (config, files, search)
     try:
-        # interleaved shares: the big pages (indexes, sources) spread over the workers
-        shares = [uris[i::workers] for i in range(workers)]
+        # small shares, so that no worker holds many converted pages at once
+        shares = [uris[i:i + PAGES_PER_SHARE] for i in range(0, len(uris), PAGES_PER_SHARE)]
         # the workers' collector must not walk (and so copy) everything they inherit
         gc.freeze()
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(_render_share, shares, chunksize=1)
+            results = list(pool.imap_unordered(_render_share, shares))
     finally:
         gc.unfreeze()
         _INHERITED = None

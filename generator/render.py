@@ -196,6 +196,7 @@ def _render_site(result: CheckResult, templates: Path, options: SiteOptions) -> 
 
 # Below this many pages per process, forking costs more than it saves.
 MIN_PAGES_PER_WORKER = 300
+PAGES_PER_SHARE = 200
 # What forked workers inherit: the page jobs and the function that renders one.
 _INHERITED: tuple | None = None
 
@@ -230,11 +231,13 @@ def _render_all(jobs: list, render_page, data_files) -> _Rendered:
         return _Rendered(contents, data_files())
     _INHERITED = (jobs, render_page)
     try:
-        shares = [range(i, len(jobs), workers) for i in range(workers)]
+        # small shares, so that no worker holds many rendered pages at once
+        shares = [range(i, min(i + PAGES_PER_SHARE, len(jobs)))
+                  for i in range(0, len(jobs), PAGES_PER_SHARE)]
         # the workers' collector must not walk (and so copy) everything they inherit
         gc.freeze()
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            pending = pool.map_async(_render_share, shares, chunksize=1)
+            pending = pool.map_async(_render_share, shares)
             data = data_files()  # meanwhile, in this process
             results = pending.get()
     finally:
