@@ -16,13 +16,12 @@ changes one fact file converts only the pages whose Markdown changed.
 
 from __future__ import annotations
 
-import gc
 import logging
-import multiprocessing
-import os
 from dataclasses import dataclass
 
 from mkdocs.structure.pages import Page
+
+from . import parallel
 
 # Below this many pages the processes cost more than they save.
 MIN_PAGES_PER_WORKER = 40
@@ -54,9 +53,6 @@ class _Capture(logging.Handler):
             self.records.append((record.name, record.levelno, record.getMessage()))
 
 
-# What a forked worker inherits from the main process: (config, files, search plugin).
-_INHERITED: tuple | None = None
-
 
 def _render_one(uri: str, config, files, search, capture: _Capture) -> Rendered:
     file = files.get_file_from_path(uri)
@@ -79,52 +75,33 @@ def _render_one(uri: str, config, files, search, capture: _Capture) -> Rendered:
                     set(page.present_anchor_ids or ()), links, list(capture.records), entries)
 
 
-def _render_share(uris: list[str]) -> dict[str, Rendered]:
-    """In a worker: render a share of the pages with the inherited config and files."""
-    assert _INHERITED is not None
-    config, files, search = _INHERITED
-    capture = _Capture()
-    logger = logging.getLogger("mkdocs")
-    # the parent's handlers (console, strict counter) would count each warning twice
-    logger.handlers = [capture]
-    logger.propagate = False
-    return {uri: _render_one(uri, config, files, search, capture) for uri in uris}
-
-
 def workers_available() -> int:
     """How many processes to convert pages in: the cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
+    return parallel.cores()
 
 
 def render_pages(config, files, uris: list[str], workers: int) -> dict[str, Rendered]:
     """Render ``uris`` (src_uri of generated pages) in ``workers`` forked processes."""
-    global _INHERITED
     search = _search_plugin(config)
     workers = max(1, min(workers, len(uris) // MIN_PAGES_PER_WORKER))
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    forked = workers >= 2 and parallel.can_fork()
+
+    def render_share(share: list[str]) -> dict[str, Rendered]:
         capture = _Capture()
         logger = logging.getLogger("mkdocs")
-        # the records are replayed when MkDocs reads each page; keep them off the console
+        # the records are replayed when MkDocs reads each page; here they must not reach
+        # the console or the strict counter, which would count each warning twice
         saved = logger.handlers, logger.propagate
         logger.handlers, logger.propagate = [capture], False
         try:
-            return {uri: _render_one(uri, config, files, search, capture) for uri in uris}
+            return {uri: _render_one(uri, config, files, search, capture) for uri in share}
         finally:
-            logger.handlers, logger.propagate = saved
-    _INHERITED = (config, files, search)
-    try:
-        # small shares, so that no worker holds many converted pages at once
-        shares = [uris[i:i + PAGES_PER_SHARE] for i in range(0, len(uris), PAGES_PER_SHARE)]
-        # the workers' collector must not walk (and so copy) everything they inherit
-        gc.freeze()
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = list(pool.imap_unordered(_render_share, shares))
-    finally:
-        gc.unfreeze()
-        _INHERITED = None
+            if not forked:
+                logger.handlers, logger.propagate = saved
+
+    # small shares, so that no worker holds many converted pages at once
+    shares = [uris[i:i + PAGES_PER_SHARE] for i in range(0, len(uris), PAGES_PER_SHARE)]
+    results, _ = parallel.fork_map(render_share, shares, workers if forked else 1)
     merged: dict[str, Rendered] = {}
     for share in results:
         merged.update(share)

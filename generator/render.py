@@ -12,9 +12,6 @@ every ``{{ value }}`` for Markdown *and* HTML unless Python code marked it as ma
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
-import os
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -25,7 +22,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from . import export, timeline, views
+from . import export, parallel, timeline, views
 from .check import CheckResult, fewer_collections
 from .model import ACTOR_FIELDS, ACTOR_KINDS, INCIDENT_FIELDS, Incident, Records, Source
 
@@ -197,8 +194,6 @@ def _render_site(result: CheckResult, templates: Path, options: SiteOptions) -> 
 # Below this many pages per process, forking costs more than it saves.
 MIN_PAGES_PER_WORKER = 300
 PAGES_PER_SHARE = 200
-# What forked workers inherit: the page jobs and the function that renders one.
-_INHERITED: tuple | None = None
 
 
 @dataclass(slots=True)
@@ -207,58 +202,28 @@ class _Rendered:
     data: dict[str, bytes]
 
 
-def _render_share(indices: range) -> list[str | None]:
-    """In a worker: render some pages; None where rendering failed (the parent retries
-    them, so that the error is raised where it can be reported)."""
-    assert _INHERITED is not None
-    jobs, render_page = _INHERITED
-    out: list[str | None] = []
-    for i in indices:
-        path, template, _origin, extra = jobs[i]
-        try:
-            out.append(render_page(path, template, extra))
-        except Exception:  # noqa: BLE001 - re-raised by the parent's own rendering
-            out.append(None)
-    return out
-
-
 def _render_all(jobs: list, render_page, data_files) -> _Rendered:
     """Render every page, in forked processes on every core when there are many pages."""
-    global _INHERITED
-    workers = min(_cores(), len(jobs) // MIN_PAGES_PER_WORKER)
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        contents = [render_page(path, template, extra) for path, template, _o, extra in jobs]
-        return _Rendered(contents, data_files())
-    _INHERITED = (jobs, render_page)
-    try:
-        # small shares, so that no worker holds many rendered pages at once
-        shares = [range(i, min(i + PAGES_PER_SHARE, len(jobs)))
-                  for i in range(0, len(jobs), PAGES_PER_SHARE)]
-        # the workers' collector must not walk (and so copy) everything they inherit
-        gc.freeze()
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            pending = pool.map_async(_render_share, shares)
-            data = data_files()  # meanwhile, in this process
-            results = pending.get()
-    finally:
-        gc.unfreeze()
-        _INHERITED = None
-    contents: list[str | None] = [None] * len(jobs)
-    for share, rendered in zip(shares, results):
-        for i, content in zip(share, rendered):
-            contents[i] = content
+    def render_share(indices: range) -> list[str | None]:
+        out: list[str | None] = []
+        for i in indices:
+            path, template, _origin, extra = jobs[i]
+            try:
+                out.append(render_page(path, template, extra))
+            except Exception:  # noqa: BLE001 - rendered again below, where it is raised
+                out.append(None)
+        return out
+
+    shares = [range(i, min(i + PAGES_PER_SHARE, len(jobs)))
+              for i in range(0, len(jobs), PAGES_PER_SHARE)]
+    workers = min(parallel.cores(), len(jobs) // MIN_PAGES_PER_WORKER)
+    results, data = parallel.fork_map(render_share, shares, workers, meanwhile=data_files)
+    contents = [content for share in results for content in share]
     for i, content in enumerate(contents):
-        if content is None:
+        if content is None:  # a page that failed: render it here so its error is raised
             path, template, _origin, extra = jobs[i]
             contents[i] = render_page(path, template, extra)
     return _Rendered(contents, data)
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 def _dispute_sources(view: views.FieldView) -> list[Source]:

@@ -265,7 +265,7 @@ class _EventReader:
 
     def root(self):
         """Read the events of one document's root node; (node, its start mark)."""
-        get, parser = self.parser.get_event, self.parser
+        get = self.parser.get_event
         stack: list[_Frame] = []
         root_mark = None
         while True:
