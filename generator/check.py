@@ -92,18 +92,21 @@ def _check_project(root: Path) -> CheckResult:
     _check_uncited(records, problems)
     lint_records(records, problems)
     for source_id, problem in changed.items():
-        stale = sorted(missing.get(source_id, []))
-        if source_id not in corpus.text:
-            suffix = "; its quotes cannot be checked until it is valid UTF-8"
-        elif stale:
-            places = ", ".join(map(str, stale))
-            suffix = (f"; {len(stale)} quote{' no longer verifies' if len(stale) == 1 else 's no longer verify'}: {places}")
-        else:
-            suffix = "; every quote from it still verifies"
+        suffix = _stale_quotes(sorted(missing.get(source_id, [])), source_id in corpus.text)
         problems.append(Problem(problem.location, problem.severity, problem.code,
                                 problem.message + suffix, problem.hint))
     problems.sort(key=Problem.sort_key)
     return CheckResult(records, problems, corpus)
+
+
+def _stale_quotes(stale: list[Location], readable: bool) -> str:
+    """What a changed article means for its quotes, for the end of the SHA-256 message."""
+    if not readable:
+        return "; its quotes cannot be checked until it is valid UTF-8"
+    if not stale:
+        return "; every quote from it still verifies"
+    verb = "quote no longer verifies" if len(stale) == 1 else "quotes no longer verify"
+    return f"; {len(stale)} {verb}: {', '.join(map(str, stale))}"
 
 
 def _corpus_path(root: Path, source: Source, problems: list[Problem]) -> Path | None:
