@@ -37,6 +37,14 @@ def copy_project(target: Path, facts_from: Path = REPO) -> Path:
     return target
 
 
+def small_project(target: Path) -> Path:
+    """The base case project of tests/cases/check, with the shipped site settings."""
+    shutil.copytree(BASE, target)
+    shutil.copy(REPO / "mkdocs.yml", target / "mkdocs.yml")
+    shutil.copytree(REPO / "site_templates", target / "site_templates")
+    return target
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("site") / "site"
@@ -147,10 +155,7 @@ HOSTILE = ('<script>alert(1)</script> <img src=x onerror=alert(2)> [link](javasc
 
 
 def test_claim_text_with_markup_is_shown_as_text(tmp_path):
-    project = tmp_path / "project"
-    shutil.copytree(BASE, project)
-    shutil.copy(REPO / "mkdocs.yml", project / "mkdocs.yml")
-    shutil.copytree(REPO / "site_templates", project / "site_templates")
+    project = small_project(tmp_path / "project")
     incident = project / "facts/incidents/attack.yaml"
     incident.write_text(incident.read_text(encoding="utf-8").replace(
         "    - value: 8\n", f"    - value: 8\n      detail: '{HOSTILE}'\n"), encoding="utf-8")
@@ -226,10 +231,7 @@ def test_a_build_that_fails_in_mkdocs_leaves_the_previous_site_and_no_debris(tmp
 
 
 def test_a_known_url_is_linked_with_a_text_fragment_and_its_archive_copy_shown(tmp_path):
-    project = tmp_path / "project"
-    shutil.copytree(BASE, project)
-    shutil.copy(REPO / "mkdocs.yml", project / "mkdocs.yml")
-    shutil.copytree(REPO / "site_templates", project / "site_templates")
+    project = small_project(tmp_path / "project")
     source = project / "facts/sources/article.yaml"
     source.write_text(source.read_text(encoding="utf-8")
                       + "url: https://news.example.org/2020/12/rockets\n"
