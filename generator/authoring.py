@@ -667,37 +667,29 @@ def source_record(ident: str, corpus: str, sha256: str, facts: ArticleFacts,
     def confirm(found: Detected) -> str:
         return f"CONFIRM: from {found.how} (line {found.line})"
 
+    def detected(found: Detected, basis: object = "stated") -> dict[str, object]:
+        return {"value": Commented(found.value, confirm(found)), "basis": basis,
+                "evidence": f"Read from {found.how}.", "quotes": [found.quote]}
+
     record: dict[str, object] = {"id": ident, "corpus": corpus, "sha256": sha256}
     if facts.title:
         record["title"] = Commented(facts.title.value, confirm(facts.title))
     if facts.outlet:
         basis = "stated" if facts.outlet_stated else "inferred"
-        record["outlet"] = {
-            "value": Commented(facts.outlet.value, confirm(facts.outlet)),
-            "basis": Commented(basis, "CONFIRM"),
-            "evidence": f"Read from {facts.outlet.how}.",
-            "quotes": [facts.outlet.quote]}
+        record["outlet"] = detected(facts.outlet, Commented(basis, "CONFIRM"))
     else:
         record["outlet"] = {
             "basis": Commented("unknown", "CONFIRM: no outlet was detected in the text"),
             "evidence": "The text names no outlet in a dateline, byline or source line."}
     if facts.published:
-        record["published"] = {
-            "value": Commented(facts.published.value, confirm(facts.published)),
-            "basis": "stated",
-            "evidence": f"Read from {facts.published.how}.",
-            "quotes": [facts.published.quote]}
+        record["published"] = detected(facts.published)
     else:
         record["published"] = {
             "basis": Commented("unknown", "CONFIRM: no publication date was detected; give "
                                "one (basis inferred) so relative dates can be resolved"),
             "evidence": "The text gives no publication date; see the dates it mentions below."}
     if facts.relays:
-        record["relays"] = {
-            "value": Commented(facts.relays.value, confirm(facts.relays)),
-            "basis": "stated",
-            "evidence": f"Read from {facts.relays.how}.",
-            "quotes": [facts.relays.quote]}
+        record["relays"] = detected(facts.relays)
     record["language"] = Commented("en", "CONFIRM")
     article_name = " ".join(article_name.split())  # a file name cannot break the comment
     header = [MODELINE.format(kind="sources"),
