@@ -25,7 +25,8 @@ from .linkcheck import mkdocs_problems
 from .render import Tree
 from .site import build_date, epoch_of, render_checked
 
-PostCheck = Callable[[Path, Tree, CheckResult], list[Problem]]
+# (site folder, rendered tree, check result, pages already scanned for the link check)
+PostCheck = Callable[[Path, Tree, CheckResult, dict], list[Problem]]
 
 
 @dataclass(slots=True)
@@ -86,13 +87,14 @@ def build_site(root: Path, config_file: Path | None = None, site_dir: Path | Non
         tree = render_checked(result, root / plugin.config.templates, config.site_name,
                               config.repo_url)
         plugin.prepared = tree
+        plugin.scan_pages = bool(post_checks)
         collect = _Collect()
         logger = logging.getLogger("mkdocs")
         logger.addHandler(collect)
         try:
             mkdocs_build(config)
             for post_check in post_checks:
-                report.problems += post_check(staging, tree, result)
+                report.problems += post_check(staging, tree, result, plugin.page_scans)
             if any(p.severity == "error" for p in report.problems):
                 raise BuildError("the built site fails its checks; the previous site is "
                                  "left as it was", report.problems)

@@ -295,12 +295,17 @@ _HINTS = {
 }
 
 
-def check_site(site_dir: Path, where: SiteRecords | None = None) -> list[Problem]:
-    """Check every HTML page of a built site; return the problems, sorted by place."""
+def check_site(site_dir: Path, where: SiteRecords | None = None,
+               scanned: dict[str, PageScan] | None = None) -> list[Problem]:
+    """Check every HTML page of a built site; return the problems, sorted by place.
+
+    ``scanned`` holds pages already scanned as they were written (by the build's workers).
+    """
     where = where or SiteRecords()
+    scanned = scanned or {}
     files = {path.relative_to(site_dir).as_posix() for path in site_dir.rglob("*")
              if path.is_file()}
-    scans = {page: scan_page((site_dir / page).read_bytes())
+    scans = {page: scanned[page] if page in scanned else scan_page((site_dir / page).read_bytes())
              for page in sorted(files) if page.endswith(".html")}
     report = _Report(where)
     targets = _Targets(files)
@@ -410,10 +415,11 @@ def _check_reachable(scans: dict[str, PageScan], reached_from: dict[str, set[str
                        _HINTS["orphan-page"])
 
 
-def check_built_site(site_dir: Path, tree: Tree, result) -> list[Problem]:
+def check_built_site(site_dir: Path, tree: Tree, result,
+                     scanned: dict[str, PageScan] | None = None) -> list[Problem]:
     """The post-build check of `factsheet build`: :func:`check_site` with every page's record."""
     origins = {path: output.origin for path, output in tree.items() if output.origin}
-    return check_site(site_dir, site_records(result.records, origins))
+    return check_site(site_dir, site_records(result.records, origins), scanned)
 
 
 def mkdocs_problems(messages: list[str], tree: Tree, records: Records | None,

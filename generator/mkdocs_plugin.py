@@ -18,7 +18,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
-from . import mkdocs_pages
+from . import mkdocs_pages, mkdocs_theme, parallel
 from .check import check_project
 from .render import Tree
 from .report import format_text, summary
@@ -53,6 +53,14 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self._sources: dict[str, str] = {}  # src_uri -> Markdown of the generated pages
         self._converted: dict[str, mkdocs_pages.Rendered] = {}
         self._search: dict[str, mkdocs_pages.Rendered] = {}
+        self.theme_cache = mkdocs_theme.ThemeCache()  # like cache, for the themed pages
+        self.scan_pages = False  # set by `factsheet build`: scan each page for the link check
+        self.page_scans: dict = {}  # dest_uri -> linkcheck.PageScan of the page as written
+        self.last_themed = 0  # pages the last build rendered the theme of
+        self._nav = None
+        self._theme: mkdocs_theme.ThemeWorkers | None = None
+        self._themed: dict[str, mkdocs_theme.Prebuilt] = {}  # src_uri -> HTML ready
+        self._written: tuple | None = None  # (page, HTML, scan) awaiting post_page
 
     def _root(self, config) -> Path:
         return Path(config.config_file_path).resolve().parent
@@ -103,7 +111,92 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self._converted = {**valid, **fresh}
         self._search = dict(self._converted)
         mkdocs_pages.install_search_entries(config, self._search)
+        self._nav = nav
         return nav
+
+    def on_env(self, env, config, files: Files):
+        """Render the theme of the generated pages on every core (or take it from the last
+        preview), and let MkDocs' page loop use that HTML instead of rendering again."""
+        self._close_theme()
+        self.page_scans, self._themed, self._written = {}, {}, None
+        if self.workers < 1 or self._nav is None:
+            self.last_themed = len(self._sources)
+            return env
+        sources = {uri: markdown for uri, markdown in self._sources.items()
+                   if (f := files.get_file_from_path(uri)) is not None and f.page is not None
+                   and not f.inclusion.is_excluded()}
+        valid, stale = {}, list(sources)
+        if self.use_cache:
+            key = mkdocs_theme.context_key(config, files, self._nav)
+            valid, stale = self.theme_cache.split(key, sources)
+            self.theme_cache.forget_others(sources)
+        self._themed = valid
+        self.last_themed = len(stale)
+        workers = mkdocs_theme.workers_for(len(stale), self.workers)
+        if workers >= 2 and parallel.can_fork():
+            self._theme = mkdocs_theme.ThemeWorkers(
+                config, files, self._nav, env, stale, workers,
+                scan=self.scan_pages and self._post_page_is_last(config),
+                serving=self.use_cache)
+        pending = set(stale)
+        original = env.get_template
+
+        def get_template(name, parent=None, globals=None):
+            page = config._current_page
+            template = original(name, parent, globals)
+            if page is None or page.file.src_uri not in pending \
+                    or name != mkdocs_theme.template_name(page):
+                return template
+            pending.discard(page.file.src_uri)
+            return self._page_template(page, template, sources)
+
+        for uri in valid:
+            pending.add(uri)
+        env.get_template = get_template
+        return env
+
+    def _page_template(self, page, template, sources: dict[str, str]):
+        """What renders ``page`` in MkDocs' loop: HTML from a worker or the cache, or the
+        theme's template (recording its HTML for the next preview)."""
+        uri = page.file.src_uri
+        keep = (lambda html, logs: self.theme_cache.keep(uri, sources[uri], html, logs)) \
+            if self.use_cache else None
+        ready = self._themed.pop(uri, None)
+        if ready is not None:
+            return ready
+        if self._theme is None or uri not in self._theme.indexes:
+            return mkdocs_theme.Recording(template, keep) if keep else template
+        themed = self._theme.take(uri)
+        if themed.error is not None:
+            raise PluginError(f"the theme failed on this page: {themed.error}")
+        html = mkdocs_theme.read_spooled(themed)
+        if keep:
+            keep(html, themed.logs)
+        if themed.scan is not None:
+            self._written = (page, html, themed.scan)
+        return mkdocs_theme.Prebuilt(html, themed.logs)
+
+    def _post_page_is_last(self, config) -> bool:
+        """Whether no other plugin changes a page after this one sees it."""
+        handlers = config.plugins.events.get("post_page", [])
+        return bool(handlers) and getattr(handlers[-1], "__self__", None) is self
+
+    def on_post_page(self, output: str, page, config) -> str:
+        """Keep the worker's scan of the page for the link check, if it is what is written."""
+        if self._written is not None and self._written[0] is page:
+            _, html, scan = self._written
+            if output == html:
+                self.page_scans[page.file.dest_uri] = scan
+        self._written = None
+        return output
+
+    def on_build_error(self, error) -> None:
+        self._close_theme()
+
+    def _close_theme(self) -> None:
+        if self._theme is not None:
+            self._theme.close()
+            self._theme = None
 
     def on_page_markdown(self, markdown: str, page, config, files: Files) -> str:
         converted = self._converted.pop(page.file.src_uri, None)
@@ -114,7 +207,8 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         return markdown
 
     def on_post_build(self, config) -> None:
-        self._converted, self._search = {}, {}
+        self._converted, self._search, self._themed = {}, {}, {}
+        self._close_theme()
 
     def on_page_content(self, html: str, page, config, files) -> str:
         """Make the page title safe for the theme, which prints it without escaping.

@@ -1,7 +1,7 @@
-"""Run work in forked processes on every core, for the two stages that dominate a build.
+"""Run work in forked processes on every core, for the stages that dominate a build.
 
-Rendering pages and converting them to HTML are CPU-bound loops over thousands of
-independent pages.  Forked workers inherit the records, templates and MkDocs objects
+Rendering pages, converting them to HTML and rendering the theme around them are
+CPU-bound loops over thousands of independent pages.  Forked workers inherit the records, templates and MkDocs objects
 already in memory, so only each share's results cross between processes.  Shares are
 small so that no worker holds much of the site at once; results come back in order.
 """
@@ -61,3 +61,31 @@ def fork_map(work: Callable[[Share], Result], shares: Sequence[Share], workers: 
         gc.unfreeze()
         _WORK = None
     return results, extra
+
+
+class Stream:
+    """``work(share)`` for each share in forked workers, results taken in order as needed.
+
+    The workers start at once and run ahead of the caller, which takes each share's
+    result with :meth:`next` when it needs it: MkDocs writes page after page while the
+    workers render the next ones.  :meth:`close` stops them (on an error too).
+    """
+
+    def __init__(self, work: Callable[[Share], Result], shares: Sequence[Share],
+                 workers: int) -> None:
+        global _WORK
+        _WORK = work
+        gc.freeze()  # as in fork_map; the workers are forked when the pool starts
+        try:
+            self._pool = multiprocessing.get_context("fork").Pool(workers)
+        finally:
+            gc.unfreeze()
+            _WORK = None
+        self._results = self._pool.imap(_run, shares, chunksize=1)
+
+    def next(self) -> Result:
+        return next(self._results)
+
+    def close(self) -> None:
+        self._pool.terminate()
+        self._pool.join()

@@ -14,8 +14,11 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, BuildError as MkDocsBuildError
 
-from generator import mkdocs_pages
+from generator import mkdocs_pages, mkdocs_theme
+from generator.build import build_site
+from generator.linkcheck import check_built_site, scan_page
 from generator.mkdocs_pages import PageCache
+from generator.mkdocs_theme import ThemeCache
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -50,11 +53,11 @@ def fresh_plugin_state(monkeypatch):
     """MkDocs keeps one plugin object per process; start each test from an empty cache."""
     config = load_config(str(REPO / "mkdocs.yml"))
     plugin = config.plugins["factsheet"]
-    saved = plugin.workers, plugin.use_cache, plugin.cache
-    plugin.cache = PageCache()
+    saved = plugin.workers, plugin.use_cache, plugin.cache, plugin.theme_cache
+    plugin.cache, plugin.theme_cache = PageCache(), ThemeCache()
     monkeypatch.setattr(mkdocs_pages, "MIN_PAGES_PER_WORKER", 1)
     yield
-    plugin.workers, plugin.use_cache, plugin.cache = saved
+    plugin.workers, plugin.use_cache, plugin.cache, plugin.theme_cache = saved
 
 
 def test_pages_converted_in_workers_are_byte_identical_to_mkdocs_own(project, tmp_path,
@@ -79,18 +82,54 @@ def test_one_process_gives_the_same_pages_as_several(project, tmp_path, fresh_pl
 def test_a_preview_rebuild_converts_only_the_pages_whose_markdown_changed(
         project, tmp_path, fresh_plugin_state):
     first = build(project, tmp_path / "first", workers=2, serve=True)
-    pages = first.last_converted
+    pages, themed = first.last_converted, first.last_themed
     incident = project / "facts" / "incidents" / "green-zone-rockets-2020-12-20.yaml"
     text = incident.read_text(encoding="utf-8")
     assert "kind: attack" in text
     incident.write_text(text.replace("kind: attack", "kind: strike", 1), encoding="utf-8")
     second = build(project, tmp_path / "second", workers=2, serve=True)
     assert 0 < second.last_converted < pages // 4
+    assert 0 < second.last_themed < themed // 4  # the theme too, of those pages only
     build(project, tmp_path / "fresh", workers=0)
     assert files_of(tmp_path / "second") == files_of(tmp_path / "fresh")
     page = (tmp_path / "second" / "incidents" / "green-zone-rockets-2020-12-20" /
             "index.html").read_text(encoding="utf-8")
     assert "<strong>Strike</strong>" in page
+
+
+def test_the_theme_rendered_in_workers_is_byte_identical_and_scanned_as_written(
+        project, tmp_path, fresh_plugin_state):
+    scanned = {}
+
+    def keep_scans(site, tree, result, scans):
+        scanned.update(scans)
+        return check_built_site(site, tree, result, scans)
+
+    report = build_site(project, site_dir=tmp_path / "parallel", post_checks=(keep_scans,))
+    assert report.problems == []
+    build(project, tmp_path / "serial", workers=0)
+    serial, parallel = files_of(tmp_path / "serial"), files_of(tmp_path / "parallel")
+    assert serial == parallel
+    assert len(scanned) == report.pages  # every generated page was scanned in a worker
+    for page, scan in scanned.items():
+        assert scan == scan_page(parallel[page]), page
+
+
+def test_a_page_the_theme_fails_on_in_a_worker_fails_the_build_naming_it(
+        project, tmp_path, fresh_plugin_state, monkeypatch, caplog):
+    render_theme = mkdocs_theme._render_theme
+
+    def failing(page, *args):
+        if page.file.src_uri == "incidents/green-zone-rockets-2020-12-20.md":
+            raise ValueError("the template broke")
+        return render_theme(page, *args)
+
+    monkeypatch.setattr(mkdocs_theme, "_render_theme", failing)
+    with pytest.raises((Abort, MkDocsBuildError)):
+        build(project, tmp_path / "site", workers=2)
+    errors = "\n".join(r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+    assert "Error building page 'incidents/green-zone-rockets-2020-12-20.md'" in errors
+    assert "ValueError('the template broke')" in errors
 
 
 def test_a_warning_raised_in_a_worker_fails_the_strict_build(project, tmp_path,

@@ -1,0 +1,193 @@
+"""Render the theme around the generated pages on every core, and keep it between previews.
+
+Once MkDocs has read every page (its ``env`` event), forked workers render the theme
+template of a share of the generated pages each, as MkDocs' own page build does: the
+same context, the same ``page_context`` events, the same template.  Each worker spools
+the HTML to a file and, for `factsheet build`, scans it for the link check, so the
+check does not parse the page again.  MkDocs then goes through its page loop as usual
+(``page_context`` and ``post_page`` events, writing the file); only its template render
+is replaced by reading the worker's HTML, and the warnings the render logged are
+replayed there.  The output is byte-for-byte what a serial build writes.
+
+Under a preview, a :class:`ThemeCache` keeps each page's HTML, reused while the page's
+Markdown and everything around it (settings, navigation, build date) are unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from mkdocs.commands.build import get_context
+from mkdocs.structure.files import InclusionLevel
+
+from . import mkdocs_pages, parallel
+from .linkcheck import PageScan, scan_page
+from .mkdocs_pages import PAGES_PER_SHARE, _Capture
+
+
+@dataclass(slots=True)
+class Themed:
+    """What a worker made of one page."""
+
+    spool: str  # the file holding its HTML
+    logs: list[tuple[str, int, str]]
+    scan: PageScan | None
+    error: str | None = None
+
+
+def template_name(page) -> str:
+    return page.meta.get("template", "main.html")
+
+
+class Prebuilt:
+    """Stands in for the theme template of one page: its render is the worker's HTML."""
+
+    def __init__(self, html: str, logs: list[tuple[str, int, str]] = ()) -> None:
+        self.html, self.logs = html, logs
+
+    def render(self, context) -> str:
+        for name, level, message in self.logs:
+            logging.getLogger(name).log(level, message)
+        return self.html
+
+
+class Recording:
+    """The page's real template, keeping what it renders for the next preview."""
+
+    def __init__(self, template, keep) -> None:
+        self.template, self.keep = template, keep
+
+    def render(self, context) -> str:
+        capture = _Capture()
+        logger = logging.getLogger("mkdocs")
+        logger.addHandler(capture)
+        try:
+            html = self.template.render(context)
+        finally:
+            logger.removeHandler(capture)
+        self.keep(html, capture.records)
+        return html
+
+
+class ThemeWorkers:
+    """Workers rendering the theme of ``uris`` (src_uri of generated pages), in order."""
+
+    def __init__(self, config, files, nav, env, uris: list[str], workers: int,
+                 scan: bool, serving: bool) -> None:
+        self.uris = uris
+        self.indexes = set(uris)
+        self.spool = Path(tempfile.mkdtemp(prefix="factsheet-theme-"))
+        inclusion = InclusionLevel.is_in_serve if serving else InclusionLevel.is_included
+        doc_files = files.documentation_pages(inclusion=inclusion)
+        spool = self.spool
+
+        def render_share(share: list[tuple[int, str]]) -> list[Themed]:
+            capture = _Capture()
+            logger = logging.getLogger("mkdocs")
+            logger.handlers, logger.propagate = [capture], False  # replayed by Prebuilt
+            done = []
+            for index, uri in share:
+                capture.records = []
+                page = files.get_file_from_path(uri).page
+                path = spool / f"{index}.html"
+                try:
+                    html = _render_theme(page, config, doc_files, nav, env)
+                except Exception as exc:  # raised again where MkDocs builds the page
+                    done.append(Themed("", list(capture.records), None, f"{exc!r}"))
+                    continue
+                path.write_bytes(html.encode("utf-8", "surrogatepass"))
+                found = scan_page(html.encode("utf-8", "xmlcharrefreplace")) if scan else None
+                done.append(Themed(str(path), list(capture.records), found))
+            return done
+
+        indexed = list(enumerate(uris))
+        shares = [indexed[i:i + PAGES_PER_SHARE] for i in range(0, len(indexed), PAGES_PER_SHARE)]
+        self._stream = parallel.Stream(render_share, shares, workers)
+        self._ready: dict[str, Themed] = {}
+        self._taken = 0  # shares taken from the stream
+
+    def take(self, uri: str) -> Themed:
+        """The worker's result for ``uri``, waiting for it if need be."""
+        while uri not in self._ready:
+            start = self._taken * PAGES_PER_SHARE
+            self._ready.update(zip(self.uris[start:start + PAGES_PER_SHARE], self._stream.next()))
+            self._taken += 1
+        return self._ready.pop(uri)
+
+    def close(self) -> None:
+        self._stream.close()
+        shutil.rmtree(self.spool, ignore_errors=True)
+
+
+def _render_theme(page, config, doc_files, nav, env) -> str:
+    """What MkDocs' ``_build_page`` renders for ``page``, before ``post_page`` events."""
+    config._current_page = page
+    page.active = True
+    try:
+        context = get_context(nav, doc_files, config, page)
+        template = env.get_template(template_name(page))
+        context = config.plugins.on_page_context(context, page=page, config=config, nav=nav)
+        return template.render(context)
+    finally:
+        page.active = False
+        config._current_page = None
+
+
+def workers_for(pages: int, available: int) -> int:
+    """Processes worth starting for ``pages`` pages (below two, MkDocs renders them itself)."""
+    return max(1, min(available, pages // mkdocs_pages.MIN_PAGES_PER_WORKER))
+
+
+def read_spooled(themed: Themed) -> str:
+    path = Path(themed.spool)
+    html = path.read_bytes().decode("utf-8", "surrogatepass")
+    path.unlink()
+    return html
+
+
+def context_key(config, files, nav) -> tuple:
+    """What, besides a page's own Markdown, its themed HTML depends on."""
+    try:
+        settings = Path(config.config_file_path).read_bytes()
+    except (OSError, TypeError):
+        settings = repr(sorted(config.items(), key=lambda item: item[0])).encode()
+    every_file = "\n".join(sorted(f.src_uri for f in files)).encode()
+    return (hashlib.sha256(settings).hexdigest(), hashlib.sha256(every_file).hexdigest(),
+            os.environ.get("SOURCE_DATE_EPOCH"),
+            tuple((page.title, page.url, page.file.src_uri) for page in nav.pages))
+
+
+class ThemeCache:
+    """Each page's themed HTML from the previous build of a preview, with its Markdown."""
+
+    def __init__(self) -> None:
+        self.context: tuple | None = None
+        # src_uri -> (Markdown, HTML, what its render logged)
+        self.pages: dict[str, tuple[str, str, list]] = {}
+
+    def split(self, key: tuple, sources: dict[str, str]) -> tuple[dict[str, Prebuilt],
+                                                                   list[str]]:
+        """(pages whose themed HTML is still valid, pages to render again)."""
+        if key != self.context:
+            self.context, self.pages = key, {}
+        valid, stale = {}, []
+        for uri, markdown in sources.items():
+            cached = self.pages.get(uri)
+            if cached is not None and cached[0] == markdown:
+                valid[uri] = Prebuilt(cached[1], cached[2])
+            else:
+                stale.append(uri)
+        return valid, stale
+
+    def keep(self, uri: str, markdown: str, html: str, logs: list) -> None:
+        self.pages[uri] = (markdown, html, list(logs))
+
+    def forget_others(self, sources: dict[str, str]) -> None:
+        for uri in set(self.pages) - set(sources):
+            del self.pages[uri]
