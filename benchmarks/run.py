@@ -64,36 +64,47 @@ def _pss(pid: int) -> int:
     return 0
 
 
-def _tree_rss(root_pid: int) -> int:
-    """Memory, in KiB, of a process and all its descendants (PSS, so pages that forked
-    workers share with their parent are not counted twice)."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
+def _family(root_pid: int) -> frozenset[tuple[int, int]]:
+    """(pid, start time) of a process and all its descendants."""
+    parents: dict[int, tuple[int, int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat", "rb") as f:
                 stat = f.read().rsplit(b")", 1)[1].split()
-            pid = int(entry.name)
-            parents[pid] = int(stat[1])
-            rss[pid] = int(stat[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
+            parents[int(entry.name)] = (int(stat[1]), int(stat[19]))
         except (OSError, IndexError, ValueError):
             continue
-    family, total = {root_pid}, 0
+    family = {root_pid}
     changed = True
     while changed:
         changed = False
-        for pid, parent in parents.items():
+        for pid, (parent, _) in parents.items():
             if parent in family and pid not in family:
                 family.add(pid)
                 changed = True
-    for pid in family:
+    return frozenset((pid, parents.get(pid, (0, 0))[1]) for pid in family)
+
+
+def _tree_rss(root_pid: int) -> int | None:
+    """Memory, in KiB, of a process and all its descendants (PSS, so pages that forked
+    workers share with their parent are not counted twice).
+
+    A fork or an exit between reading two processes would count their shared pages
+    twice (the parent read before the fork in full, the child after it with its share),
+    so a sample counts only if the same processes lived before and after it; None if
+    they never did in a few tries.
+    """
+    for _ in range(5):
+        before = _family(root_pid)
         try:
-            total += _pss(pid)
+            total = sum(_pss(pid) for pid, _ in before)
         except (OSError, ValueError):
-            total += rss.get(pid, 0)
-    return total
+            continue
+        if _family(root_pid) == before:
+            return total
+    return None
 
 
 def run(argv: list[str], cwd: Path, env: dict | None = None) -> Measure:
@@ -107,7 +118,7 @@ def run(argv: list[str], cwd: Path, env: dict | None = None) -> Measure:
     def sample() -> None:
         while not done.is_set():
             try:
-                peak[0] = max(peak[0], _tree_rss(process.pid))
+                peak[0] = max(peak[0], _tree_rss(process.pid) or 0)
             except OSError:
                 pass
             done.wait(0.1)

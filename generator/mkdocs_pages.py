@@ -135,8 +135,9 @@ def apply(page: Page, rendered: Rendered, files) -> None:
     page.render = render  # type: ignore[method-assign]
 
 
-def install_search_entries(config, prepared: dict[str, Rendered]) -> None:
-    """Let the search plugin take the workers' entries instead of reading pages again."""
+def install_search_entries(config, prepared: dict[str, list[dict]]) -> None:
+    """Let the search plugin take the workers' entries (by page) instead of reading pages
+    again; each page's entries are handed over once."""
     search = _search_plugin(config)
     if search is None:
         return
@@ -144,13 +145,21 @@ def install_search_entries(config, prepared: dict[str, Rendered]) -> None:
     original = type(index).add_entry_from_context
 
     def add_entry_from_context(page) -> None:
-        rendered = prepared.get(page.file.src_uri)
-        if rendered is not None and rendered.search is not None:
-            index.entries.extend(rendered.search)
+        entries = prepared.pop(page.file.src_uri, None)
+        if entries is not None:
+            index.entries.extend(entries)
         else:
             original(index, page)
 
     index.add_entry_from_context = add_entry_from_context
+
+
+def quiet_search_index(config) -> None:
+    """In a worker that renders the theme: the search plugin's ``page_context`` event adds
+    nothing to the index (the main process does), so the worker touches none of it."""
+    search = _search_plugin(config)
+    if search is not None:
+        search.search_index.add_entry_from_context = lambda page: None
 
 
 class PageCache:

@@ -52,7 +52,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self.use_cache = False  # on under `mkdocs serve` and `factsheet serve`
         self._sources: dict[str, str] = {}  # src_uri -> Markdown of the generated pages
         self._converted: dict[str, mkdocs_pages.Rendered] = {}
-        self._search: dict[str, mkdocs_pages.Rendered] = {}
+        self._search: dict[str, list[dict]] = {}  # src_uri -> search entries of the page
         self.theme_cache = mkdocs_theme.ThemeCache()  # like cache, for the themed pages
         self.scan_pages = False  # set by `factsheet build`: scan each page for the link check
         self.page_scans: dict = {}  # dest_uri -> linkcheck.PageScan of the page as written
@@ -109,7 +109,8 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         if self.use_cache:
             self.cache.keep(self._sources, fresh)
         self._converted = {**valid, **fresh}
-        self._search = dict(self._converted)
+        self._search = {uri: page.search for uri, page in self._converted.items()
+                        if page.search is not None}
         mkdocs_pages.install_search_entries(config, self._search)
         self._nav = nav
         return nav

@@ -28,7 +28,7 @@ from mkdocs.structure.files import InclusionLevel
 
 from . import mkdocs_pages, parallel
 from .linkcheck import PageScan, scan_page
-from .mkdocs_pages import PAGES_PER_SHARE, _Capture
+from .mkdocs_pages import _Capture
 
 
 @dataclass(slots=True)
@@ -86,18 +86,24 @@ class ThemeWorkers:
         inclusion = InclusionLevel.is_in_serve if serving else InclusionLevel.is_included
         doc_files = files.documentation_pages(inclusion=inclusion)
         spool = self.spool
+        # the env's own, before the plugin makes MkDocs' loop take the workers' HTML from
+        # it: a worker forked later, to replace one, inherits that change
+        get_template = env.get_template
 
         def render_share(share: list[tuple[int, str]]) -> list[Themed]:
             capture = _Capture()
             logger = logging.getLogger("mkdocs")
             logger.handlers, logger.propagate = [capture], False  # replayed by Prebuilt
+            mkdocs_pages.quiet_search_index(config)
+            if config._current_page is not None:  # forked while MkDocs wrote that page
+                config._current_page.active = False
             done = []
             for index, uri in share:
                 capture.records = []
                 page = files.get_file_from_path(uri).page
                 path = spool / f"{index}.html"
                 try:
-                    html = _render_theme(page, config, doc_files, nav, env)
+                    html = _render_theme(page, config, doc_files, nav, get_template)
                 except Exception as exc:  # raised again where MkDocs builds the page
                     done.append(Themed("", list(capture.records), None, f"{exc!r}"))
                     continue
@@ -107,7 +113,8 @@ class ThemeWorkers:
             return done
 
         indexed = list(enumerate(uris))
-        shares = [indexed[i:i + PAGES_PER_SHARE] for i in range(0, len(indexed), PAGES_PER_SHARE)]
+        self.share = size = mkdocs_pages.PAGES_PER_SHARE
+        shares = [indexed[i:i + size] for i in range(0, len(indexed), size)]
         self._stream = parallel.Stream(render_share, shares, workers)
         self._ready: dict[str, Themed] = {}
         self._taken = 0  # shares taken from the stream
@@ -115,8 +122,12 @@ class ThemeWorkers:
     def take(self, uri: str) -> Themed:
         """The worker's result for ``uri``, waiting for it if need be."""
         while uri not in self._ready:
-            start = self._taken * PAGES_PER_SHARE
-            self._ready.update(zip(self.uris[start:start + PAGES_PER_SHARE], self._stream.next()))
+            start = self._taken * self.share
+            for themed in self._stream.next():
+                if themed.scan is not None:  # each share's strings arrive as new copies
+                    themed.scan = themed.scan.interned()
+                self._ready[self.uris[start]] = themed
+                start += 1
             self._taken += 1
         return self._ready.pop(uri)
 
@@ -125,13 +136,13 @@ class ThemeWorkers:
         shutil.rmtree(self.spool, ignore_errors=True)
 
 
-def _render_theme(page, config, doc_files, nav, env) -> str:
+def _render_theme(page, config, doc_files, nav, get_template) -> str:
     """What MkDocs' ``_build_page`` renders for ``page``, before ``post_page`` events."""
     config._current_page = page
     page.active = True
     try:
         context = get_context(nav, doc_files, config, page)
-        template = env.get_template(template_name(page))
+        template = get_template(template_name(page))
         context = config.plugins.on_page_context(context, page=page, config=config, nav=nav)
         return template.render(context)
     finally:

@@ -8,6 +8,8 @@ small so that no worker holds much of the site at once; results come back in ord
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import multiprocessing
 import os
@@ -19,6 +21,10 @@ Result = TypeVar("Result")
 
 # What the forked workers inherit: the function that does one share.
 _WORK: Callable | None = None
+# Shares a worker does before a fresh one, forked again, takes over.  A worker copies
+# every memory page whose objects it touches (reference counts are writes), so a
+# long-lived worker slowly duplicates its parent; forking costs a few milliseconds.
+SHARES_PER_WORKER = 8
 
 
 def cores() -> int:
@@ -38,6 +44,33 @@ def _run(share):
     return _WORK(share)
 
 
+def _release_free_memory() -> None:
+    """Give the C heap's free pages back to the system before forking.
+
+    A large build frees hundreds of megabytes (rendered pages handed on, converted pages
+    applied) that glibc keeps mapped; forked workers would inherit them and the process
+    tree would hold them until the end.  Without glibc this does nothing.
+    """
+    global _MALLOC_TRIM
+    if _MALLOC_TRIM is None:
+        try:
+            _MALLOC_TRIM = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _MALLOC_TRIM = False
+    if _MALLOC_TRIM:
+        _MALLOC_TRIM(0)
+
+
+_MALLOC_TRIM = None
+
+
+def _pool(workers: int):
+    _release_free_memory()
+    # a worker forked later, to replace one, freezes what it inherits as the first did
+    return multiprocessing.get_context("fork").Pool(
+        workers, initializer=gc.freeze, maxtasksperchild=SHARES_PER_WORKER)
+
+
 def fork_map(work: Callable[[Share], Result], shares: Sequence[Share], workers: int,
              meanwhile: Callable[[], object] | None = None) -> tuple[list[Result], object]:
     """``[work(share) for share in shares]`` in ``workers`` forked processes.
@@ -53,7 +86,7 @@ def fork_map(work: Callable[[Share], Result], shares: Sequence[Share], workers: 
     try:
         # the workers' collector must not walk (and so copy) everything they inherit
         gc.freeze()
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with _pool(workers) as pool:
             pending = pool.map_async(_run, shares, chunksize=1)
             extra = meanwhile() if meanwhile else None
             results = pending.get()
@@ -75,17 +108,22 @@ class Stream:
                  workers: int) -> None:
         global _WORK
         _WORK = work
-        gc.freeze()  # as in fork_map; the workers are forked when the pool starts
+        # as in fork_map, and for as long as the workers live: a full collection here
+        # would write to every object, copying each page of memory the workers share
+        gc.freeze()
         try:
-            self._pool = multiprocessing.get_context("fork").Pool(workers)
-        finally:
+            self._pool = _pool(workers)
+        except BaseException:
             gc.unfreeze()
-            _WORK = None
+            raise
         self._results = self._pool.imap(_run, shares, chunksize=1)
 
     def next(self) -> Result:
         return next(self._results)
 
     def close(self) -> None:
+        global _WORK
         self._pool.terminate()
         self._pool.join()
+        gc.unfreeze()
+        _WORK = None

@@ -7,6 +7,7 @@ Builds run in temporary folders, on a copy of the shipped project.
 from __future__ import annotations
 
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, BuildError as MkDocsBuildError
 
-from generator import mkdocs_pages, mkdocs_theme
+from generator import mkdocs_pages, mkdocs_theme, parallel
 from generator.build import build_site
 from generator.linkcheck import check_built_site, scan_page
 from generator.mkdocs_pages import PageCache
@@ -113,6 +114,26 @@ def test_the_theme_rendered_in_workers_is_byte_identical_and_scanned_as_written(
     assert len(scanned) == report.pages  # every generated page was scanned in a worker
     for page, scan in scanned.items():
         assert scan == scan_page(parallel[page]), page
+
+
+def test_workers_replaced_during_the_build_give_the_same_site(project, tmp_path,
+                                                              fresh_plugin_state, monkeypatch):
+    """Workers are forked again every few shares (to bound their memory); a replacement
+    forked while MkDocs writes pages must render as the first ones did, not wait on them."""
+    build(project, tmp_path / "serial", workers=0)
+    monkeypatch.setattr(parallel, "SHARES_PER_WORKER", 1)
+    monkeypatch.setattr(mkdocs_pages, "PAGES_PER_SHARE", 3)
+
+    def hung(signum, frame):
+        raise TimeoutError("the build hung")
+
+    signal.signal(signal.SIGALRM, hung)
+    signal.alarm(120)
+    try:
+        build(project, tmp_path / "replaced", workers=2)
+    finally:
+        signal.alarm(0)
+    assert files_of(tmp_path / "serial") == files_of(tmp_path / "replaced")
 
 
 def test_a_page_the_theme_fails_on_in_a_worker_fails_the_build_naming_it(
