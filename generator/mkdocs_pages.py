@@ -162,27 +162,23 @@ def quiet_search_index(config) -> None:
         search.search_index.add_entry_from_context = lambda page: None
 
 
-class PageCache:
-    """Conversions of the previous build, reused while a page's Markdown is unchanged.
+class PreviewCache:
+    """What one build made of each page, kept for the next build of a preview.
 
-    A conversion depends on the page's Markdown, on which other files exist (links are
-    checked against them) and on the Markdown settings, so a change of either of the last
-    two empties the cache.
+    An entry stays valid while its page's Markdown is the same and the build's
+    ``context`` (everything else the entries depend on) has not changed.
     """
 
     def __init__(self) -> None:
         self.context: tuple | None = None
-        self.pages: dict[str, tuple[str, Rendered]] = {}
+        self.pages: dict[str, tuple[str, object]] = {}  # src_uri -> (Markdown, entry)
 
-    def split(self, config, files, sources: dict[str, str]) -> tuple[dict[str, Rendered],
-                                                                     list[str]]:
-        """(pages whose conversion is still valid, pages to convert) for this build."""
-        context = (config.config_file_path, config["docs_dir"],
-                   tuple(sorted(f.src_uri for f in files)), repr(config["markdown_extensions"]),
-                   repr(config["mdx_configs"]), config["use_directory_urls"],
-                   repr(_search_plugin(config).config if _search_plugin(config) else None))
+    def valid_for(self, context: tuple, sources: dict[str, str]) -> tuple[dict, list[str]]:
+        """(entries still valid by page, pages to make again); forgets removed pages."""
         if context != self.context:
             self.context, self.pages = context, {}
+        for uri in set(self.pages) - set(sources):
+            del self.pages[uri]
         valid, stale = {}, []
         for uri, markdown in sources.items():
             cached = self.pages.get(uri)
@@ -192,8 +188,24 @@ class PageCache:
                 stale.append(uri)
         return valid, stale
 
-    def keep(self, sources: dict[str, str], rendered: dict[str, Rendered]) -> None:
-        for uri, page in rendered.items():
-            self.pages[uri] = (sources[uri], page)
-        for uri in set(self.pages) - set(sources):
-            del self.pages[uri]
+    def keep(self, uri: str, markdown: str, entry: object) -> None:
+        self.pages[uri] = (markdown, entry)
+
+
+class PageCache(PreviewCache):
+    """Conversions of the previous build, reused while a page's Markdown is unchanged.
+
+    A conversion depends on the page's Markdown, on which other files exist (links are
+    checked against them) and on the Markdown settings, so a change of either of the last
+    two empties the cache.
+    """
+
+    def split(self, config, files, sources: dict[str, str]) -> tuple[dict[str, Rendered],
+                                                                     list[str]]:
+        """(pages whose conversion is still valid, pages to convert) for this build."""
+        search = _search_plugin(config)
+        context = (config.config_file_path, config["docs_dir"],
+                   tuple(sorted(f.src_uri for f in files)), repr(config["markdown_extensions"]),
+                   repr(config["mdx_configs"]), config["use_directory_urls"],
+                   repr(search.config if search else None))
+        return self.valid_for(context, sources)

@@ -107,7 +107,8 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self.last_converted = len(stale)
         fresh = mkdocs_pages.render_pages(config, files, stale, self.workers) if stale else {}
         if self.use_cache:
-            self.cache.keep(self._sources, fresh)
+            for uri, page in fresh.items():
+                self.cache.keep(uri, self._sources[uri], page)
         self._converted = {**valid, **fresh}
         self._search = {uri: page.search for uri, page in self._converted.items()
                         if page.search is not None}
@@ -129,8 +130,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         valid, stale = {}, list(sources)
         if self.use_cache:
             key = mkdocs_theme.context_key(config, files, self._nav)
-            valid, stale = self.theme_cache.split(key, sources)
-            self.theme_cache.forget_others(sources)
+            valid, stale = self.theme_cache.valid_for(key, sources)
         self._themed = valid
         self.last_themed = len(stale)
         workers = mkdocs_theme.workers_for(len(stale), self.workers)
@@ -160,7 +160,8 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         """What renders ``page`` in MkDocs' loop: HTML from a worker or the cache, or the
         theme's template (recording its HTML for the next preview)."""
         uri = page.file.src_uri
-        keep = (lambda html, logs: self.theme_cache.keep(uri, sources[uri], html, logs)) \
+        keep = (lambda html, logs: self.theme_cache.keep(uri, sources[uri],
+                                                         mkdocs_theme.Prebuilt(html, logs))) \
             if self.use_cache else None
         ready = self._themed.pop(uri, None)
         if ready is not None:

@@ -174,31 +174,6 @@ def context_key(config, files, nav) -> tuple:
             tuple((page.title, page.url, page.file.src_uri) for page in nav.pages))
 
 
-class ThemeCache:
-    """Each page's themed HTML from the previous build of a preview, with its Markdown."""
-
-    def __init__(self) -> None:
-        self.context: tuple | None = None
-        # src_uri -> (Markdown, HTML, what its render logged)
-        self.pages: dict[str, tuple[str, str, list]] = {}
-
-    def split(self, key: tuple, sources: dict[str, str]) -> tuple[dict[str, Prebuilt],
-                                                                   list[str]]:
-        """(pages whose themed HTML is still valid, pages to render again)."""
-        if key != self.context:
-            self.context, self.pages = key, {}
-        valid, stale = {}, []
-        for uri, markdown in sources.items():
-            cached = self.pages.get(uri)
-            if cached is not None and cached[0] == markdown:
-                valid[uri] = Prebuilt(cached[1], cached[2])
-            else:
-                stale.append(uri)
-        return valid, stale
-
-    def keep(self, uri: str, markdown: str, html: str, logs: list) -> None:
-        self.pages[uri] = (markdown, html, list(logs))
-
-    def forget_others(self, sources: dict[str, str]) -> None:
-        for uri in set(self.pages) - set(sources):
-            del self.pages[uri]
+class ThemeCache(mkdocs_pages.PreviewCache):
+    """Each page's themed HTML (a :class:`Prebuilt`) from the previous build of a preview;
+    its context is :func:`context_key`."""
