@@ -139,7 +139,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
                 config, files, self._nav, env, stale, workers,
                 scan=self.scan_pages and self._post_page_is_last(config),
                 serving=self.use_cache)
-        pending = set(stale)
+        pending = set(sources)  # pages whose next template render this plugin supplies
         original = env.get_template
 
         def get_template(name, parent=None, globals=None):
@@ -151,8 +151,6 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             pending.discard(page.file.src_uri)
             return self._page_template(page, template, sources)
 
-        for uri in valid:
-            pending.add(uri)
         env.get_template = get_template
         return env
 
