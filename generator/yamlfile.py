@@ -186,6 +186,11 @@ class _EventReader:
     def error(self, mark, code: str, message: str, hint: str = "") -> None:
         self.content.append(Problem(self.loc(mark), "error", code, message, hint))
 
+    def stop(self, event, code: str, message: str, hint: str) -> bool:
+        """Report a problem of the stream itself at once (not kept with the content's)."""
+        self.problems.append(Problem(self.loc(event.start_mark), "error", code, message, hint))
+        return True
+
     def structural(self, event) -> bool:
         """Report an alias; count values and nesting.  True when the file is too deep or
         too big to go on."""
@@ -193,29 +198,22 @@ class _EventReader:
         if kind is not yaml.MappingEndEvent and kind is not yaml.SequenceEndEvent:
             self.values += 1  # a scalar, an alias, or the start of a list or mapping
             if self.values > MAX_VALUES:
-                mark = event.start_mark
-                self.problems.append(Problem(
-                    self.loc(mark), "error", "file-too-large",
-                    f"the file holds more than {MAX_VALUES:,} values",
-                    "split the records into several files"))
-                return True
+                return self.stop(event, "file-too-large",
+                                 f"the file holds more than {MAX_VALUES:,} values",
+                                 "split the records into several files")
         if self.first_document and self.composer_error is None:
             self.anchor_error(event, kind)
         if kind is yaml.AliasEvent:
-            mark = event.start_mark
-            self.problems.append(Problem(
-                self.loc(mark), "error", "yaml-alias",
-                f"alias '*{event.anchor}' is not allowed: anchors and aliases (&name / *name) "
-                "are not used in fact files", "write the value out in full"))
+            self.stop(event, "yaml-alias",
+                      f"alias '*{event.anchor}' is not allowed: anchors and aliases "
+                      "(&name / *name) are not used in fact files", "write the value out in full")
         elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
             self.depth += 1
             if self.depth > MAX_DEPTH:
-                mark = event.start_mark
-                self.problems.append(Problem(
-                    self.loc(mark), "error", "yaml-too-deep",
-                    f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
-                    "a record nests a few levels at most; check the brackets and indentation"))
-                return True
+                return self.stop(event, "yaml-too-deep",
+                                 f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
+                                 "a record nests a few levels at most; check the brackets and "
+                                 "indentation")
         elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
             self.depth -= 1
         return False
