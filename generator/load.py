@@ -42,8 +42,9 @@ class _Mapping:
     def __init__(self, node: Node, what: str, allowed: tuple[str, ...], problems: list[Problem]):
         self.node, self.what, self.problems = node, what, problems
         self.values: dict[str, Node] = node.value if isinstance(node.value, dict) else {}
-        for key, key_loc in node.key_locs.items():
+        for key in self.values:
             if key not in allowed:
+                key_loc = node.key_loc(key)
                 close = difflib.get_close_matches(key, allowed, n=1)
                 hint = (f"did you mean {close[0]!r}?" if close
                         else "allowed keys: " + ", ".join(allowed))
@@ -228,9 +229,9 @@ def load_claims(parent: _Mapping, fields: dict[str, FieldSpec],
         return []
     claims = []
     for name, versions in found.value.items():
-        key_loc = found.key_locs[name]
         spec = fields.get(name)
         if spec is None:
+            key_loc = found.key_loc(name)
             close = difflib.get_close_matches(name, fields, n=1)
             hint = f"did you mean {close[0]!r}?" if close else "fields: " + ", ".join(fields)
             problems.append(Problem(key_loc, "error", "unknown-field",
@@ -440,12 +441,12 @@ def load_records(root: Path, problems: list[Problem]) -> Records:
                 records.unloaded.add(ident.value)  # so references to it add no noise
             continue
         if record.id in first_seen:
-            problems.append(Problem(node.key_locs.get("id", node.loc), "error", "duplicate-id",
+            problems.append(Problem(node.key_loc("id"), "error", "duplicate-id",
                                     f"id {record.id!r} is already used at {first_seen[record.id]}",
                                     "every record needs its own id"))
             records.unloaded.add(record.id)  # references to the refused one add no noise
             continue
-        first_seen[record.id] = node.key_locs.get("id", node.loc)
+        first_seen[record.id] = node.key_loc("id")
         getattr(records, kind)[record.id] = record
     for path in stray_files(root):
         problems.append(Problem(Location(display_path(path, root)), "warning",

@@ -12,7 +12,6 @@ so no input can crash libyaml or hold up a check for minutes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -37,13 +36,28 @@ _NOT_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD
 _TAG = "tag:yaml.org,2002:"
 
 
-@dataclass(slots=True)
 class Node:
-    """A YAML value with its location; mappings also keep each key's location."""
+    """A YAML value with its line and column; mappings also keep where each key is.
 
-    value: Any
-    loc: Location
-    key_locs: dict[str, Location] = field(default_factory=dict)
+    Locations are made when asked for: a check reads a few hundred thousand values and
+    needs the place of most of them only to report a problem.
+    """
+
+    __slots__ = ("value", "path", "line", "column", "key_marks")
+
+    def __init__(self, value: Any, path: str, line: int, column: int,
+                 key_marks: dict[str, tuple[int, int]] | None = None) -> None:
+        self.value, self.path, self.line, self.column = value, path, line, column
+        self.key_marks = key_marks  # key -> (line, column), for mappings
+
+    @property
+    def loc(self) -> Location:
+        return Location(self.path, self.line, self.column)
+
+    def key_loc(self, key: str) -> Location:
+        """Where ``key`` is written in this mapping (where the mapping starts if absent)."""
+        mark = self.key_marks.get(key) if self.key_marks else None
+        return Location(self.path, *mark) if mark else self.loc
 
     @property
     def kind(self) -> str:
@@ -56,84 +70,30 @@ class Node:
         return type(self.value).__name__
 
 
-class _Walk:
-    """Turns one composed PyYAML node graph into :class:`Node` values."""
+_UNSUPPORTED_TAG_HINT = "remove the '!' tag; fact files hold plain text, numbers and lists"
 
-    def __init__(self, path: str, problems: list[Problem]):
-        self.path = path
-        self.problems = problems
-        self.seen: set[int] = set()
 
-    def loc(self, mark) -> Location:
-        return Location(self.path, mark.line + 1, mark.column + 1)
-
-    def error(self, mark, code: str, message: str, hint: str = "") -> None:
-        self.problems.append(Problem(self.loc(mark), "error", code, message, hint))
-
-    def node(self, ynode) -> Node:
-        loc = self.loc(ynode.start_mark)
-        if id(ynode) in self.seen:
-            return Node(None, loc)  # an alias, reported where it is written by _scan_events
-        self.seen.add(id(ynode))
-        if (isinstance(ynode, (yaml.MappingNode, yaml.SequenceNode))
-                and ynode.tag not in (_TAG + "map", _TAG + "seq")):
-            self.error(ynode.start_mark, "yaml-tag", f"unsupported tag {ynode.tag!r}",
-                       "remove the '!' tag; fact files hold plain text, numbers and lists")
-        if isinstance(ynode, yaml.MappingNode):
-            return self.mapping(ynode, loc)
-        if isinstance(ynode, yaml.SequenceNode):
-            return Node([self.node(item) for item in ynode.value], loc)
-        return Node(self.scalar(ynode), loc)
-
-    def mapping(self, ynode, loc: Location) -> Node:
-        values: dict[str, Node] = {}
-        key_locs: dict[str, Location] = {}
-        for key_node, value_node in ynode.value:
-            key_loc = self.loc(key_node.start_mark)
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _TAG + "merge":
-                self.error(key_node.start_mark, "yaml-key", "a key must be a plain word",
-                           "merge keys (<<) and complex keys are not supported")
-                continue
-            key = key_node.value
-            if key_node.tag != _TAG + "str":
-                self.error(key_node.start_mark, "yaml-key",
-                           f"key {key!r} is read as {key_node.tag.removeprefix(_TAG)}, not text",
-                           "keys are field names such as 'id' or 'quote'")
-                continue
-            if key in values:
-                first = key_locs[key]
-                self.error(key_node.start_mark, "duplicate-key",
-                           f"duplicate key {key!r} (first at line {first.line})",
-                           "YAML keeps only the last value of a repeated key; merge the two")
-                continue
-            values[key] = self.node(value_node)
-            key_locs[key] = key_loc
-        return Node(values, loc, key_locs)
-
-    def scalar(self, ynode) -> Any:
-        tag, text = ynode.tag, ynode.value
-        if tag == _TAG + "null":
-            return None
-        if tag == _TAG + "bool":
-            return text.lower() in ("true", "yes", "on", "y")
-        if tag == _TAG + "int":
-            digits = text.replace("_", "")
-            for base in (10, 0):  # 0: YAML 1.1 hex and octal forms such as 0x1F
-                try:
-                    return int(digits, base)
-                except ValueError:
-                    pass
-            return text
-        if tag == _TAG + "float":
+def _typed(tag: str, text: str) -> tuple[Any, bool]:
+    """A scalar's value as PyYAML's SafeLoader types it; False when the tag is unknown."""
+    if tag == _TAG + "null":
+        return None, True
+    if tag == _TAG + "bool":
+        return text.lower() in ("true", "yes", "on", "y"), True
+    if tag == _TAG + "int":
+        digits = text.replace("_", "")
+        for base in (10, 0):  # 0: YAML 1.1 hex and octal forms such as 0x1F
             try:
-                return float(text.replace("_", ""))
+                return int(digits, base), True
             except ValueError:
-                return text
-        if tag in (_TAG + "str", _TAG + "timestamp"):
-            return text  # dates are parsed by the model, which knows their precision
-        self.error(ynode.start_mark, "yaml-tag", f"unsupported tag {tag!r}",
-                   "remove the '!' tag; fact files hold plain text, numbers and lists")
-        return text
+                pass
+        return text, True
+    if tag == _TAG + "float":
+        try:
+            return float(text.replace("_", "")), True
+        except ValueError:
+            return text, True
+    # dates are parsed by the model, which knows their precision
+    return text, tag in (_TAG + "str", _TAG + "timestamp")
 
 
 # A plain scalar starting with a letter is text unless it is one of these words: of the
@@ -141,15 +101,23 @@ class _Walk:
 _NOT_TEXT_WORDS = frozenset("yes Yes YES no No NO true True TRUE false False FALSE on On ON "
                             "off Off OFF null Null NULL".split())
 _NO_KEY, _SKIP = object(), object()
+_SCALAR, _ALIAS = yaml.ScalarEvent, yaml.AliasEvent
+_MAPPING_START, _LIST_START = yaml.MappingStartEvent, yaml.SequenceStartEvent
+_MAPPING_END, _LIST_END = yaml.MappingEndEvent, yaml.SequenceEndEvent
 
 
 class _Frame:
-    """A mapping or list being read: its node, and for a mapping the key awaiting a value."""
+    """A mapping or list being read: its node, and for a mapping the key awaiting a value.
 
-    __slots__ = ("node", "key", "key_loc", "quiet", "start")
+    ``quiet`` frames are inside something already refused (a complex key, a skipped
+    key), whose own problems would only be noise.
+    """
+
+    __slots__ = ("node", "items", "is_mapping", "key", "key_mark", "quiet", "start")
 
     def __init__(self, node: Node, quiet: bool, start) -> None:
-        self.node, self.key, self.key_loc = node, _NO_KEY, None
+        self.node, self.items, self.key, self.key_mark = node, node.value, _NO_KEY, None
+        self.is_mapping = isinstance(node.value, dict)
         self.quiet, self.start = quiet, start
 
 
@@ -191,36 +159,44 @@ class _EventReader:
         self.problems.append(Problem(self.loc(event.start_mark), "error", code, message, hint))
         return True
 
+    def too_many(self, event) -> bool:
+        return self.stop(event, "file-too-large", f"the file holds more than {MAX_VALUES:,} values",
+                         "split the records into several files")
+
+    def too_deep(self, event) -> bool:
+        return self.stop(event, "yaml-too-deep",
+                         f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
+                         "a record nests a few levels at most; check the brackets and "
+                         "indentation")
+
+    def alias(self, event) -> None:
+        self.stop(event, "yaml-alias",
+                  f"alias '*{event.anchor}' is not allowed: anchors and aliases "
+                  "(&name / *name) are not used in fact files", "write the value out in full")
+
     def structural(self, event) -> bool:
         """Report an alias; count values and nesting.  True when the file is too deep or
-        too big to go on."""
+        too big to go on.  (:meth:`root` does the same inline for the first document.)"""
         kind = type(event)
-        if kind is not yaml.MappingEndEvent and kind is not yaml.SequenceEndEvent:
+        if kind is not _MAPPING_END and kind is not _LIST_END:
             self.values += 1  # a scalar, an alias, or the start of a list or mapping
             if self.values > MAX_VALUES:
-                return self.stop(event, "file-too-large",
-                                 f"the file holds more than {MAX_VALUES:,} values",
-                                 "split the records into several files")
+                return self.too_many(event)
         if self.first_document and self.composer_error is None:
             self.anchor_error(event, kind)
-        if kind is yaml.AliasEvent:
-            self.stop(event, "yaml-alias",
-                      f"alias '*{event.anchor}' is not allowed: anchors and aliases "
-                      "(&name / *name) are not used in fact files", "write the value out in full")
-        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+        if kind is _ALIAS:
+            self.alias(event)
+        elif kind is _MAPPING_START or kind is _LIST_START:
             self.depth += 1
             if self.depth > MAX_DEPTH:
-                return self.stop(event, "yaml-too-deep",
-                                 f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
-                                 "a record nests a few levels at most; check the brackets and "
-                                 "indentation")
-        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                return self.too_deep(event)
+        elif kind is _MAPPING_END or kind is _LIST_END:
             self.depth -= 1
         return False
 
     def anchor_error(self, event, kind) -> None:
         """What composing the node graph would have refused: a duplicate or unknown anchor."""
-        if kind is yaml.AliasEvent:
+        if kind is _ALIAS:
             if event.anchor not in self.anchors:
                 self.composer_error = yaml.composer.ComposerError(
                     None, None, "found undefined alias", event.start_mark)
@@ -241,7 +217,7 @@ class _EventReader:
             return None
         root, root_mark = self.root()
         if root is _SKIP:
-            return _SKIP  # too deep
+            return _SKIP  # too deep or too big
         get()  # document end
         self.first_document = False
         event = get()
@@ -262,64 +238,97 @@ class _EventReader:
         return root
 
     def root(self):
-        """Read the events of one document's root node; (node, its start mark)."""
-        get = self.parser.get_event
+        """Read the events of one document's root node; (node, its start mark).
+
+        The loop handles about a million events at 5,000 incidents, so it is written
+        flat: no call per event except libyaml's, a Node per value, and no Location.
+        """
+        get, path = self.parser.get_event, self.path
         stack: list[_Frame] = []
+        top: _Frame | None = None
         root_mark = None
+        values = depth = 0
         while True:
             event = get()
-            if self.structural(event):
-                return _SKIP, None
             kind = type(event)
-            mark = event.start_mark
-            if root_mark is None:
-                root_mark = mark
-            top = stack[-1] if stack else None
-            quiet = top is not None and (top.quiet or top.key is _SKIP)
-            if kind is yaml.ScalarEvent:
-                if top is not None and top.key is _NO_KEY and isinstance(top.node.value, dict):
-                    self.key(top, event, self.tag(event))
-                    continue
-                node = self.scalar(event, quiet)
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                tag = event.tag
-                if tag not in (None, "!", _TAG + "map", _TAG + "seq") and not quiet:
-                    self.error(mark, "yaml-tag", f"unsupported tag {tag!r}",
-                               "remove the '!' tag; fact files hold plain text, numbers and lists")
-                is_key = top is not None and top.key is _NO_KEY and isinstance(top.node.value, dict)
-                value = {} if kind is yaml.MappingStartEvent else []
-                stack.append(_Frame(Node(value, self.loc(mark)), quiet or is_key, mark))
-                continue
-            elif kind is yaml.AliasEvent:
-                node = Node(None, self.loc(mark))
-                if top is not None and top.key is _NO_KEY and isinstance(top.node.value, dict):
-                    self.error(mark, "yaml-key", "a key must be a plain word",
-                               "merge keys (<<) and complex keys are not supported")
-                    top.key = _SKIP
-                    continue
-            else:  # the end of a mapping or list
+            if kind is _MAPPING_END or kind is _LIST_END:
+                depth -= 1
                 frame = stack.pop()
                 node = frame.node
                 top = stack[-1] if stack else None
-                if top is not None and top.key is _NO_KEY and isinstance(top.node.value, dict):
+                if top is not None and top.is_mapping and top.key is _NO_KEY:
                     if not (top.quiet or top.key is _SKIP):
                         self.error(frame.start, "yaml-key", "a key must be a plain word",
                                    "merge keys (<<) and complex keys are not supported")
                     top.key = _SKIP
                     continue
-            if top is None:
-                return node, root_mark
-            if isinstance(top.node.value, list):
-                top.node.value.append(node)
             else:
-                if top.key is not _SKIP:
-                    top.node.value[top.key] = node
-                    top.node.key_locs[top.key] = top.key_loc
+                values += 1
+                if values > MAX_VALUES:
+                    return _SKIP, self.too_many(event)
+                if event.anchor is not None and self.composer_error is None:
+                    self.anchor_error(event, kind)
+                mark = event.start_mark
+                if root_mark is None:
+                    root_mark = mark
+                quiet = top is not None and (top.quiet or top.key is _SKIP)
+                wants_key = top is not None and top.is_mapping and top.key is _NO_KEY
+                if kind is _SCALAR:
+                    text, tag = event.value, event.tag
+                    if (tag is None or tag == "!") and (
+                            not event.implicit[0]
+                            or (text[:1].isalpha() and text not in _NOT_TEXT_WORDS)):
+                        tag = _TAG + "str"  # quoted, or plain text: the usual case
+                    elif tag is None or tag == "!":
+                        tag = self.parser.resolve(yaml.ScalarNode, text, event.implicit)
+                    if wants_key:
+                        self.key(top, mark, text, tag)
+                        continue
+                    if tag == _TAG + "str":
+                        node = Node(text, path, mark.line + 1, mark.column + 1)
+                    else:
+                        value, known = _typed(tag, text)
+                        if not known and not quiet:
+                            self.error(mark, "yaml-tag", f"unsupported tag {tag!r}",
+                                       _UNSUPPORTED_TAG_HINT)
+                        node = Node(value, path, mark.line + 1, mark.column + 1)
+                elif kind is _MAPPING_START or kind is _LIST_START:
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        return _SKIP, self.too_deep(event)
+                    tag = event.tag
+                    if tag not in (None, "!", _TAG + "map", _TAG + "seq") and not quiet:
+                        self.error(mark, "yaml-tag", f"unsupported tag {tag!r}",
+                                   _UNSUPPORTED_TAG_HINT)
+                    if kind is _MAPPING_START:
+                        node = Node({}, path, mark.line + 1, mark.column + 1, {})
+                    else:
+                        node = Node([], path, mark.line + 1, mark.column + 1)
+                    top = _Frame(node, quiet or wants_key, mark)
+                    stack.append(top)
+                    continue
+                else:  # an alias
+                    self.alias(event)
+                    if wants_key:
+                        self.error(mark, "yaml-key", "a key must be a plain word",
+                                   "merge keys (<<) and complex keys are not supported")
+                        top.key = _SKIP
+                        continue
+                    node = Node(None, path, mark.line + 1, mark.column + 1)
+            if top is None:
+                self.values = values  # the rest of the stream counts on
+                return node, root_mark
+            if top.is_mapping:
+                key = top.key
+                if key is not _SKIP:
+                    top.items[key] = node
+                    top.node.key_marks[key] = top.key_mark
                 top.key = _NO_KEY
+            else:
+                top.items.append(node)
 
-    def key(self, frame: _Frame, event, tag: str) -> None:
+    def key(self, frame: _Frame, mark, key: str, tag: str) -> None:
         """Take a scalar as the next key of ``frame``, or report why it cannot be one."""
-        mark = event.start_mark
         quiet = frame.quiet
         if tag == _TAG + "merge":
             if not quiet:
@@ -327,7 +336,6 @@ class _EventReader:
                            "merge keys (<<) and complex keys are not supported")
             frame.key = _SKIP
             return
-        key = event.value
         if tag != _TAG + "str":
             if not quiet:
                 self.error(mark, "yaml-key",
@@ -335,41 +343,15 @@ class _EventReader:
                            "keys are field names such as 'id' or 'quote'")
             frame.key = _SKIP
             return
-        if key in frame.node.value:
+        if key in frame.items:
             if not quiet:
-                first = frame.node.key_locs[key]
+                first_line = frame.node.key_marks[key][0]
                 self.error(mark, "duplicate-key",
-                           f"duplicate key {key!r} (first at line {first.line})",
+                           f"duplicate key {key!r} (first at line {first_line})",
                            "YAML keeps only the last value of a repeated key; merge the two")
             frame.key = _SKIP
             return
-        frame.key, frame.key_loc = key, self.loc(mark)
-
-    def tag(self, event) -> str:
-        """A scalar's tag, resolved as PyYAML's SafeLoader would type it."""
-        text, tag = event.value, event.tag
-        if tag is None or tag == "!":
-            if event.implicit[0] and not (text[:1].isalpha() and text not in _NOT_TEXT_WORDS):
-                return self.parser.resolve(yaml.ScalarNode, text, event.implicit)
-            return _TAG + "str"
-        return tag
-
-    def scalar(self, event, quiet: bool) -> Node:
-        """A scalar value's node; an unsupported tag is reported unless ``quiet``."""
-        tag, loc = self.tag(event), self.loc(event.start_mark)
-        if tag == _TAG + "str":
-            return Node(event.value, loc)
-        walk = _Walk(self.path, self.content if not quiet else [])
-        return Node(walk.scalar(_Scalar(tag, event.value, event.start_mark)), loc)
-
-
-@dataclass(slots=True)
-class _Scalar:
-    """The parts of a scalar node that :meth:`_Walk.scalar` reads."""
-
-    tag: str
-    value: str
-    start_mark: object
+        frame.key, frame.key_mark = key, (mark.line + 1, mark.column + 1)
 
 
 def read_text(raw: bytes, path: str, problems: list[Problem]) -> str | None:
