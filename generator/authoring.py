@@ -49,7 +49,7 @@ class NormalizedText:
         to_raw: list[int] = []
         space_at: int | None = None
         for i, char in enumerate(raw):
-            piece = unicodedata.normalize("NFKC", char).translate(cit._TRANSLATE)
+            piece = cit.fold(unicodedata.normalize("NFKC", char))
             for part in piece:
                 if part.isspace():
                     if out and space_at is None:

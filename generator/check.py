@@ -15,10 +15,12 @@ from pathlib import Path, PurePosixPath
 
 from . import citations as cit
 from .errors import Location, Problem
-from .lint import lint_records
-from .load import display_path, load_records
-from .model import Citation, Claim, Established, Records, Source
-from .validate import check_incident_rules, check_references
+from .lint import lint_record
+from .load import (FactFile, accept, check_kind_folders, check_stray_files, display_path,
+                   fact_files, read_fact_file)
+from .model import Actor, Citation, Claim, Established, Incident, Records, Source, Statement
+from .parallel import cores, fork_map
+from .validate import check_incident_rules, check_references, references
 from .yamlfile import read_text
 
 
@@ -38,6 +40,7 @@ class CheckResult:
     records: Records
     problems: list[Problem]
     corpus: Corpus
+    counts: dict[str, int] = field(default_factory=dict)  # records of each kind, citations
 
     @property
     def errors(self) -> list[Problem]:
@@ -69,34 +72,159 @@ def fewer_collections(first_generation: int = 50_000):
 
 
 def check_project(root: Path) -> CheckResult:
-    """Run every check on the project at ``root``; problems come back sorted by place."""
+    """Run every check on the project at ``root``; problems come back sorted by place.
+
+    The records and the matched corpus come back too, for rendering, so everything runs
+    in this process.
+    """
     with fewer_collections():
-        return _check_project(root)
+        return _check_project(root, workers=1, keep=True)
 
 
-def _check_project(root: Path) -> CheckResult:
+def check_facts(root: Path, workers: int | None = None) -> CheckResult:
+    """The problems :func:`check_project` finds, found on every core.
+
+    The fact files other than sources are read and checked in shares by forked workers,
+    which send back each file's problems and the ids it defines and names, not its
+    record: the result's records hold the sources only, and ``counts`` the rest.
+    """
+    with fewer_collections():
+        return _check_project(root, workers=cores() if workers is None else workers,
+                              keep=False)
+
+
+@dataclass(slots=True)
+class _Context:
+    """What checking a record needs of the whole project: the sources and their text."""
+
+    root: Path
+    sources: dict[str, Source]
+    corpus: Corpus
+    keep: bool  # keep each record (else only what the checks across files need)
+
+
+@dataclass(slots=True)
+class _Checked:
+    """What checking one fact file found, as the checks across files need it."""
+
+    fact: FactFile
+    later: list[Problem] = field(default_factory=list)  # of its record, if the id is taken
+    refs: list[tuple[str, str, str, Location]] = field(default_factory=list)  # to resolve
+    cited: set[str] = field(default_factory=set)  # source ids
+    missing: dict[str, list[Location]] = field(default_factory=dict)  # quotes not found
+    citations: int = 0
+
+
+# The context forked workers inherit (see generator.parallel).
+_CONTEXT: _Context | None = None
+
+
+def _check_project(root: Path, workers: int, keep: bool) -> CheckResult:
+    global _CONTEXT
     problems: list[Problem] = []
-    records = load_records(root, problems)
-    check_references(records, problems)
-    check_incident_rules(records, problems)
+    records = Records()
+    first_seen: dict[str, Location] = {}
+    check_kind_folders(root, problems)
+    files = fact_files(root)
+    for kind, path in files:  # sources first: every other record is checked against them
+        if kind == "sources":
+            fact = read_fact_file(root, kind, path)
+            if accept(fact, first_seen, records.unloaded, problems):
+                records.sources[fact.ident] = fact.record
     corpus = Corpus()
     missing: dict[str, list[Location]] = {}  # source id -> quotes not found in it
     changed = _read_corpus(root, records, corpus, problems, missing)
-    for _record, _claim, citation in records.all_citations():
-        _verify(citation, records, corpus, problems, missing)
-    for record in (*records.actors.values(), *records.incidents.values()):
-        for claim in record.claims:
-            _check_numbers(claim, problems)
-    _check_statements(records, corpus, problems, missing)
-    _check_established(records, corpus, problems, missing)
-    _check_uncited(records, problems)
-    lint_records(records, problems)
+    for source in records.sources.values():
+        for established in (source.outlet, source.published, source.relays, source.copy_of):
+            _check_established(established, [source.id], records.sources, corpus, problems,
+                               missing)
+    others = [file for file in files if file[0] != "sources"]
+    _CONTEXT = _Context(root, records.sources, corpus, keep)
+    try:
+        shares, _ = fork_map(_check_share, _split(others, workers), workers)
+    finally:
+        _CONTEXT = None
+    refs: list[tuple[str, str, str, Location]] = []
+    cited: set[str] = set()
+    ids: dict[str, dict[str, object]] = {"sources": records.sources, "actors": records.actors,
+                                         "incidents": records.incidents,
+                                         "statements": records.statements}
+    citations = 0
+    for checked in (checked for share in shares for checked in share):
+        fact = checked.fact
+        if not accept(fact, first_seen, records.unloaded, problems):
+            continue
+        ids[fact.kind][fact.ident] = fact.record
+        problems += checked.later
+        refs += checked.refs
+        cited |= checked.cited
+        for source_id, locations in checked.missing.items():
+            missing.setdefault(source_id, []).extend(locations)
+        citations += checked.citations
+    check_references(refs, ids, records.unloaded, problems)
+    check_stray_files(root, problems)
+    for source in records.sources.values():
+        if source.id not in cited:
+            problems.append(Problem(source.loc, "warning", "uncited-source",
+                                    f"nothing cites source {source.id!r}",
+                                    "cite it from a claim or statement, or remove it"))
     for source_id, problem in changed.items():
         suffix = _stale_quotes(sorted(missing.get(source_id, [])), source_id in corpus.text)
         problems.append(Problem(problem.location, problem.severity, problem.code,
                                 problem.message + suffix, problem.hint))
     problems.sort(key=Problem.sort_key)
-    return CheckResult(records, problems, corpus)
+    counts = {kind: len(ids[kind]) for kind in ids} | {"citations": citations}
+    if not keep:  # only the sources are records; the other kinds' ids mapped to None
+        records = Records(sources=records.sources, unloaded=records.unloaded)
+    return CheckResult(records, problems, corpus, counts)
+
+
+def _split(files: list, workers: int) -> list[list]:
+    """Consecutive shares of ``files``, a few per worker so that none waits for long."""
+    if workers < 2:
+        return [files]
+    size = max(1, -(-len(files) // (workers * 4)))
+    return [files[i:i + size] for i in range(0, len(files), size)]
+
+
+def _check_share(files: list[tuple[str, Path]]) -> list[_Checked]:
+    """Read and check each file of a share (in a worker, or here)."""
+    context = _CONTEXT
+    assert context is not None
+    results = []
+    for kind, path in files:
+        checked = _Checked(read_fact_file(context.root, kind, path))
+        record = checked.fact.record
+        if record is not None:
+            _check_record(record, context, checked)
+            if not context.keep:
+                checked.fact.record = None
+        results.append(checked)
+    return results
+
+
+def _check_record(record: Actor | Incident | Statement, context: _Context,
+                  checked: _Checked) -> None:
+    """The checks of one record that need no other record but the sources."""
+    sources, corpus, problems = context.sources, context.corpus, checked.later
+    checked.refs = [ref for ref in references(record)
+                    if ref[0] != "sources" or ref[1] not in sources]
+    if isinstance(record, Statement):
+        citations = record.citations
+        _check_statement(record, sources, corpus, problems, checked.missing)
+        _check_established(record.date, [c.source for c in record.citations], sources,
+                           corpus, problems, checked.missing)
+    else:
+        citations = [c for claim in record.claims for c in claim.citations]
+        for claim in record.claims:
+            _check_numbers(claim, problems)
+        if isinstance(record, Incident):
+            check_incident_rules(record, problems)
+        lint_record(record, problems)
+    for citation in citations:
+        checked.cited.add(citation.source)
+        _verify(citation, sources, corpus, problems, checked.missing)
+    checked.citations = len(citations)
 
 
 def _stale_quotes(stale: list[Location], readable: bool) -> str:
@@ -193,8 +321,8 @@ def _not_found(loc: Location, what: str, quote: str, source: Source, text: str) 
                    "words, and quotes, dashes and spaces may differ in typography only")
 
 
-def _verify(citation: Citation, records: Records, corpus: Corpus, problems: list[Problem],
-            missing: dict[str, list[Location]]) -> None:
+def _verify(citation: Citation, sources: dict[str, Source], corpus: Corpus,
+            problems: list[Problem], missing: dict[str, list[Location]]) -> None:
     """Check one citation's quote; remember where it matched for rendering."""
     text = corpus.text.get(citation.source)
     if text is None:
@@ -205,44 +333,37 @@ def _verify(citation: Citation, records: Records, corpus: Corpus, problems: list
     match = cit.find_quote(citation.quote.text, text)
     if match is None:
         problems.append(_not_found(citation.quote.loc, "quote", citation.quote.text,
-                                   records.sources[citation.source], text))
+                                   sources[citation.source], text))
         missing.setdefault(citation.source, []).append(citation.quote.loc)
         return
     corpus.matches[key] = match
 
 
-def _check_statements(records: Records, corpus: Corpus, problems: list[Problem],
-                      missing: dict[str, list[Location]]) -> None:
+def _check_statement(statement: Statement, sources: dict[str, Source], corpus: Corpus,
+                     problems: list[Problem], missing: dict[str, list[Location]]) -> None:
     """A statement's own text must stand verbatim in every source that cites it."""
-    for statement in records.statements.values():
-        for citation in statement.citations:
-            text = corpus.text.get(citation.source)
-            if text is None:
-                continue
-            if cit.find_quote(statement.text.text, text, allow_gaps=False) is None:
-                problems.append(_not_found(
-                    statement.text.loc, "statement text", statement.text.text,
-                    records.sources[citation.source], text))
-                missing.setdefault(citation.source, []).append(statement.text.loc)
+    for citation in statement.citations:
+        text = corpus.text.get(citation.source)
+        if text is None:
+            continue
+        if cit.find_quote(statement.text.text, text, allow_gaps=False) is None:
+            problems.append(_not_found(
+                statement.text.loc, "statement text", statement.text.text,
+                sources[citation.source], text))
+            missing.setdefault(citation.source, []).append(statement.text.loc)
 
 
-def _check_established(records: Records, corpus: Corpus, problems: list[Problem],
+def _check_established(established: Established | None, source_ids: list[str],
+                       sources: dict[str, Source], corpus: Corpus, problems: list[Problem],
                        missing: dict[str, list[Location]]) -> None:
     """Quotes given as evidence for an outlet, a date or a relay must be in the text."""
-    def verify(established: Established | None, source_ids: list[str]) -> None:
-        if established is None:
-            return
-        texts = [(records.sources[s], corpus.text[s]) for s in source_ids if s in corpus.text]
-        for quote in established.quotes:
-            if texts and not any(cit.find_quote(quote.text, t) for _, t in texts):
-                problems.append(_not_found(quote.loc, "evidence quote", quote.text, *texts[0]))
-                missing.setdefault(texts[0][0].id, []).append(quote.loc)
-
-    for source in records.sources.values():
-        for established in (source.outlet, source.published, source.relays, source.copy_of):
-            verify(established, [source.id])
-    for statement in records.statements.values():
-        verify(statement.date, [c.source for c in statement.citations])
+    if established is None:
+        return
+    texts = [(sources[s], corpus.text[s]) for s in source_ids if s in corpus.text]
+    for quote in established.quotes:
+        if texts and not any(cit.find_quote(quote.text, t) for _, t in texts):
+            problems.append(_not_found(quote.loc, "evidence quote", quote.text, *texts[0]))
+            missing.setdefault(texts[0][0].id, []).append(quote.loc)
 
 
 def _check_numbers(claim: Claim, problems: list[Problem]) -> None:
@@ -268,12 +389,3 @@ def _check_numbers(claim: Claim, problems: list[Problem]) -> None:
                 f"the figure {n} in claims.{claim.field.name} appears in none of its quotes, "
                 "in digits or words",
                 "check the figure against the article, or quote the words that give it"))
-
-
-def _check_uncited(records: Records, problems: list[Problem]) -> None:
-    cited = {c.source for _, _, c in records.all_citations()}
-    for source in records.sources.values():
-        if source.id not in cited:
-            problems.append(Problem(source.loc, "warning", "uncited-source",
-                                    f"nothing cites source {source.id!r}",
-                                    "cite it from a claim or statement, or remove it"))

@@ -20,20 +20,26 @@ from rapidfuzz import fuzz
 
 MAX_GAP = 300
 
-_TRANSLATE = str.maketrans({
+_FOLDED = {
     **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\u301d\u301e", '"'),
     **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u0060\u00b4", "'"),
     **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"),
-    **dict.fromkeys("\u00ad\u200b\u200c\u200d\u2060\ufeff", None),
-})
-_SPACE = re.compile(r"\s+")
+    **dict.fromkeys("\u00ad\u200b\u200c\u200d\u2060\ufeff", ""),
+}
+# A search for the few folded characters beats str.translate, which looks up every one.
+_FOLD = re.compile("[" + "".join(map(re.escape, _FOLDED)) + "]")
 _ELLIPSIS = re.compile(r"\s*(?:\[\s*\.\.\.\s*\]|\.\.\.)\s*")
+
+
+def fold(text: str) -> str:
+    """Curly quotes, primes and dashes as their plain forms; invisible characters removed."""
+    return _FOLD.sub(lambda found: _FOLDED[found.group()], text)
 
 
 def normalize(text: str) -> str:
     """The form in which quotes are compared: typography folded, words and case kept."""
-    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
-    return _SPACE.sub(" ", text).strip()
+    text = fold(unicodedata.normalize("NFKC", text))
+    return " ".join(text.split())  # runs of whitespace (str.isspace, as re's \s) to one space
 
 
 def quote_key(quote: str) -> str:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .check import check_project
+from .check import check_facts
 from .errors import BuildError, FactsheetError, ProjectError, UsageError
 from .report import FORMATS, format_problems, summary
 
@@ -36,15 +36,12 @@ def project_root(path: str) -> Path:
 def cmd_check(args: argparse.Namespace) -> int:
     """Check the facts and their citations; print every problem."""
     started = time.perf_counter()
-    result = check_project(project_root(args.root))
+    result = check_facts(project_root(args.root))
     report = format_problems(result.problems, args.format)
     if report:
         print(report, flush=True)
     if args.format == "text":
-        records = result.records
-        counted = (f"{len(records.sources)} sources, {len(records.actors)} actors, "
-                   f"{len(records.incidents)} incidents, {len(records.statements)} statements, "
-                   f"{sum(1 for _ in records.all_citations())} citations")
+        counted = ", ".join(f"{n} {kind}" for kind, n in result.counts.items())
         print(f"factsheet check: {summary(result.problems)} ({counted}; "
               f"{time.perf_counter() - started:.2f} s)", file=sys.stderr)
     return 1 if result.failed(args.strict) else 0

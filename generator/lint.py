@@ -13,7 +13,7 @@ import re
 from markdown_it import MarkdownIt
 
 from .errors import Location, Problem
-from .model import Records
+from .model import Actor, Incident
 
 _PARSER = MarkdownIt("commonmark", {"html": False})
 # Only text with one of these can hold markup; the rest skips the parser entirely.
@@ -40,8 +40,8 @@ def markup_in(text: str) -> str | None:
     return None
 
 
-def lint_records(records: Records, problems: list[Problem]) -> None:
-    """Warn about markup in the free text of incidents, actors and claims."""
+def lint_record(record: Actor | Incident, problems: list[Problem]) -> None:
+    """Warn about markup in the free text of an incident or actor and its claims."""
     def lint(text: str | None, loc: Location, what: str) -> None:
         if text and (kind := markup_in(text)):
             problems.append(Problem(
@@ -50,14 +50,13 @@ def lint_records(records: Records, problems: list[Problem]) -> None:
                 "fact text is plain text: remove the markup, or keep it if the characters "
                 "are meant literally"))
 
-    for incident in records.incidents.values():
-        lint(incident.title, incident.loc, "the title")
-        lint(incident.place, incident.loc, "the place")
-    for actor in records.actors.values():
-        lint(actor.name, actor.loc, "the name")
-    for record in (*records.incidents.values(), *records.actors.values()):
-        for claim in record.claims:
-            if claim.field.value == "text":
-                lint(str(claim.value), claim.value_loc, f"claims.{claim.field.name}")
-            lint(claim.detail, claim.loc, f"the detail of claims.{claim.field.name}")
-            lint(claim.note, claim.loc, f"the note of claims.{claim.field.name}")
+    if isinstance(record, Incident):
+        lint(record.title, record.loc, "the title")
+        lint(record.place, record.loc, "the place")
+    else:
+        lint(record.name, record.loc, "the name")
+    for claim in record.claims:
+        if claim.field.value == "text":
+            lint(str(claim.value), claim.value_loc, f"claims.{claim.field.name}")
+        lint(claim.detail, claim.loc, f"the detail of claims.{claim.field.name}")
+        lint(claim.note, claim.loc, f"the note of claims.{claim.field.name}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import model
@@ -17,6 +18,8 @@ from .model import (ACTOR_FIELDS, INCIDENT_FIELDS, Actor, Citation, Claim, Estab
                     FieldSpec, FuzzyDate, Incident, Quantity, Quote, Records, Source,
                     Statement)
 from .yamlfile import Node, parse_yaml
+
+Record = Source | Actor | Incident | Statement
 
 DATE_HINT = ("write YYYY-MM-DD, YYYY-MM, YYYY or a window YYYY-MM-DD/YYYY-MM-DD, "
              "with days that exist and the window's start first")
@@ -406,51 +409,93 @@ def _unconfirmed(raw: bytes, path: str, problems: list[Problem]) -> None:
                                 "check the value against the article, then delete the mark"))
 
 
-def load_records(root: Path, problems: list[Problem]) -> Records:
-    """Read every fact file, appending problems; duplicate ids are reported here."""
-    records = Records()
-    first_seen: dict[str, Location] = {}
+@dataclass(slots=True)
+class FactFile:
+    """One fact file as read: its record, or None and the id its references may use."""
+
+    kind: str
+    record: Record | None  # None also once the file is summed up in another process
+    ident: str | None  # the record's id
+    id_loc: Location | None  # where it is written
+    unloaded: str | None  # the id of a record that failed to load, most likely
+    problems: list[Problem]
+
+
+def read_fact_file(root: Path, kind: str, path: Path) -> FactFile:
+    """Read and load one fact file; every problem it has is in the result."""
+    problems: list[Problem] = []
+    rel = display_path(path, root)
+    if path.is_symlink():
+        problems.append(Problem(Location(rel), "error", "symlink",
+                                "fact files may not be symbolic links",
+                                "replace the link with the file itself"))
+        return FactFile(kind, None, None, None, None, problems)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(Location(rel), "error", "unreadable",
+                                f"cannot read the file: {exc.strerror}",
+                                "check that it is a plain file you may read"))
+        return FactFile(kind, None, None, None, None, problems)
+    _unconfirmed(raw, rel, problems)
+    node = parse_yaml(raw, rel, problems)
+    if node is None or not _require_mapping(node, "a fact file", problems):
+        return FactFile(kind, None, None, None, path.stem, problems)  # its id is most likely its name
+    record = LOADERS[kind](node, problems)
+    if record is None:
+        ident = node.value.get("id")
+        unloaded = ident.value if ident is not None and isinstance(ident.value, str) else None
+        return FactFile(kind, None, None, None, unloaded, problems)  # references to it add no noise
+    return FactFile(kind, record, record.id, node.key_loc("id"), None, problems)
+
+
+def accept(fact: FactFile, first_seen: dict[str, Location], unloaded: set[str],
+           problems: list[Problem]) -> bool:
+    """Whether ``fact``'s record is taken: its id must not be used by an earlier file.
+
+    Files are taken in the order of :func:`fact_files`; a refused record's id joins
+    ``unloaded``, so that references to it add no noise.
+    """
+    problems += fact.problems
+    ident = fact.ident
+    if ident is None:
+        if fact.unloaded is not None:
+            unloaded.add(fact.unloaded)
+        return False
+    if ident in first_seen:
+        problems.append(Problem(fact.id_loc, "error", "duplicate-id",
+                                f"id {ident!r} is already used at {first_seen[ident]}",
+                                "every record needs its own id"))
+        unloaded.add(ident)
+        return False
+    first_seen[ident] = fact.id_loc
+    return True
+
+
+def check_kind_folders(root: Path, problems: list[Problem]) -> None:
     for kind in model.KINDS:
         if (root / "facts" / kind).is_symlink():
             problems.append(Problem(Location(f"facts/{kind}"), "error", "symlink",
                                     "a kind folder may not be a symbolic link; its files "
                                     "are not read", "replace the link with the folder itself"))
-    for kind, path in fact_files(root):
-        rel = display_path(path, root)
-        if path.is_symlink():
-            problems.append(Problem(Location(rel), "error", "symlink",
-                                    "fact files may not be symbolic links",
-                                    "replace the link with the file itself"))
-            continue
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            problems.append(Problem(Location(rel), "error", "unreadable",
-                                    f"cannot read the file: {exc.strerror}",
-                                    "check that it is a plain file you may read"))
-            continue
-        _unconfirmed(raw, rel, problems)
-        node = parse_yaml(raw, rel, problems)
-        if node is None or not _require_mapping(node, "a fact file", problems):
-            records.unloaded.add(path.stem)  # its id is most likely its file name
-            continue
-        record = LOADERS[kind](node, problems)
-        if record is None:
-            ident = node.value.get("id")
-            if ident is not None and isinstance(ident.value, str):
-                records.unloaded.add(ident.value)  # so references to it add no noise
-            continue
-        if record.id in first_seen:
-            problems.append(Problem(node.key_loc("id"), "error", "duplicate-id",
-                                    f"id {record.id!r} is already used at {first_seen[record.id]}",
-                                    "every record needs its own id"))
-            records.unloaded.add(record.id)  # references to the refused one add no noise
-            continue
-        first_seen[record.id] = node.key_loc("id")
-        getattr(records, kind)[record.id] = record
+
+
+def check_stray_files(root: Path, problems: list[Problem]) -> None:
     for path in stray_files(root):
         problems.append(Problem(Location(display_path(path, root)), "warning",
                                 "stray-file", "file is not in a kind folder and is not read",
                                 "move it to facts/sources, facts/actors, facts/incidents "
                                 "or facts/statements"))
+
+
+def load_records(root: Path, problems: list[Problem]) -> Records:
+    """Read every fact file, appending problems; duplicate ids are reported here."""
+    records = Records()
+    first_seen: dict[str, Location] = {}
+    check_kind_folders(root, problems)
+    for kind, path in fact_files(root):
+        fact = read_fact_file(root, kind, path)
+        if accept(fact, first_seen, records.unloaded, problems):
+            getattr(records, kind)[fact.record.id] = fact.record
+    check_stray_files(root, problems)
     return records

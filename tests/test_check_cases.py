@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.check import check_facts, check_project
 from generator.cli import main
 
 CASES = Path(__file__).parent / "cases" / "check"
@@ -87,3 +88,34 @@ def test_every_case_file_says_what_it_checks() -> None:
     assert len(cases) >= 15
     for path in cases:
         assert path.read_text(encoding="utf-8").startswith("# "), path.name
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CASES.glob("*.txt")))
+def test_the_check_on_every_core_finds_what_the_serial_check_finds(case: str, tmp_path: Path):
+    """`factsheet check` reads the files in forked workers; the build checks in process.
+
+    Both must report the same problems and counts, whatever the case breaks.
+    """
+    _materialise(tmp_path, _parse(CASES / case)[1])
+    serial = check_project(tmp_path)
+    counts = {kind: len(getattr(serial.records, kind))
+              for kind in ("sources", "actors", "incidents", "statements")}
+    counts["citations"] = sum(1 for _ in serial.records.all_citations())
+    for workers in (1, 2, 3):
+        forked = check_facts(tmp_path, workers)
+        assert forked.problems == serial.problems, workers
+        assert forked.counts == counts == serial.counts
+
+
+def test_a_refused_duplicate_adds_no_problems_of_its_content_when_checked_apart(tmp_path: Path):
+    """The second record with an id is refused: its quotes and references are not checked,
+    even when another worker than the first record's read it."""
+    _materialise(tmp_path, {})
+    incidents = tmp_path / "facts" / "incidents"
+    wrong = (incidents / "attack.yaml").read_text(encoding="utf-8").replace(
+        "Eight rockets were fired", "Nine rockets were fired").replace(
+        "according_to: military", "according_to: nobody")
+    (incidents / "zz-attack-again.yaml").write_text(wrong, encoding="utf-8")
+    serial = check_project(tmp_path)
+    assert [p.code for p in serial.problems] == ["duplicate-id"]
+    assert check_facts(tmp_path, 2).problems == serial.problems
