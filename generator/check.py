@@ -381,9 +381,12 @@ def _check_numbers(claim: Claim, problems: list[Problem]) -> None:
         return
     numbers = set(claim.value.numbers()) if claim.field.value == "quantity" else set()
     numbers |= cit.digits_in(str(claim.value)) if claim.field.value == "text" else set()
-    numbers |= cit.digits_in(claim.detail or "")
+    numbers |= cit.digits_in(claim.detail) if claim.detail else set()
+    if not numbers:
+        return
+    digits = cit.digits_in(quotes)
     for n in sorted(numbers):
-        if not cit.number_in(n, quotes):
+        if not cit.number_in(n, quotes, digits):
             problems.append(Problem(
                 claim.value_loc, "warning", "number-not-in-quote",
                 f"the figure {n} in claims.{claim.field.name} appears in none of its quotes, "

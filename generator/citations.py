@@ -15,8 +15,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from num2words import num2words
-from rapidfuzz import fuzz
 
 MAX_GAP = 300
 
@@ -96,6 +94,8 @@ def closest_passage(quote: str, text: str) -> tuple[str, float]:
     quote = normalize(quote)
     if not quote or not text:
         return "", 0.0
+    from rapidfuzz import fuzz  # imported when a quote is not found, not by every check
+
     result = fuzz.partial_ratio_alignment(quote, text)
     passage = text[result.dest_start:result.dest_end]
     # widen to whole words so the contributor can paste it back
@@ -111,6 +111,8 @@ _ZERO_WORDS = ("no", "none", "zero", "nobody", "not", "nothing")
 
 @lru_cache(maxsize=4096)
 def _number_words(n: int) -> tuple[str, ...]:
+    from num2words import num2words  # imported when a figure is not in digits in its quote
+
     try:
         words = {num2words(n), num2words(n, to="ordinal")}
     except OverflowError:  # num2words stops near 10**27; larger figures count in digits only
@@ -131,9 +133,12 @@ def digits_in(text: str) -> set[int]:
     return {int(m.replace(",", "")) for m in _DIGITS.findall(text) if len(m) < 4000}
 
 
-def number_in(n: int, text: str) -> bool:
-    """Whether ``text`` gives ``n`` in digits or in words ("8", "eight", "eighth")."""
-    if n in digits_in(text):
+def number_in(n: int, text: str, digits: set[int] | None = None) -> bool:
+    """Whether ``text`` gives ``n`` in digits or in words ("8", "eight", "eighth").
+
+    ``digits`` is ``digits_in(text)`` when the caller has it already.
+    """
+    if n in (digits_in(text) if digits is None else digits):
         return True
     lowered = " " + re.sub(r"[^a-z0-9]+", " ", text.lower()) + " "
     return any(f" {w} " in lowered for w in _number_words(n))

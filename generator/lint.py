@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 
-from markdown_it import MarkdownIt
+from functools import cache
 
 from .errors import Location, Problem
 from .model import Actor, Incident
 
-_PARSER = MarkdownIt("commonmark", {"html": False})
 # Only text with one of these can hold markup; the rest skips the parser entirely.
 _MAYBE = re.compile(r"[*_`\[\]<>#!|{}~\\]|^\s*(?:[-+>]|\d+[.)])\s|\n")
 _TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^>]*)?>|<!--")
@@ -27,13 +26,20 @@ _NAMES = {"link_open": "a link", "image": "an image", "em_open": "emphasis",
           "code_block": "a code block", "hr": "a rule", "hardbreak": "a line break"}
 
 
+@cache
+def _parser():
+    from markdown_it import MarkdownIt  # imported when some text may hold markup
+
+    return MarkdownIt("commonmark", {"html": False})
+
+
 def markup_in(text: str) -> str | None:
     """What kind of markup ``text`` holds, or None when it is plain text."""
     if not _MAYBE.search(text):
         return None
     if _TAG.search(text):
         return "an HTML tag"
-    for token in _PARSER.parse(text):
+    for token in _parser().parse(text):
         for t in [token, *(token.children or [])]:
             if t.type not in _ALLOWED:
                 return _NAMES.get(t.type, t.type.replace("_open", "").replace("_", " "))

@@ -248,6 +248,7 @@ class _EventReader:
         top: _Frame | None = None
         root_mark = None
         values = depth = 0
+        text_tag, words, no_key = _TAG + "str", _NOT_TEXT_WORDS, _NO_KEY
         while True:
             event = get()
             kind = type(event)
@@ -256,8 +257,8 @@ class _EventReader:
                 frame = stack.pop()
                 node = frame.node
                 top = stack[-1] if stack else None
-                if top is not None and top.is_mapping and top.key is _NO_KEY:
-                    if not (top.quiet or top.key is _SKIP):
+                if top is not None and top.is_mapping and top.key is no_key:
+                    if not top.quiet:
                         self.error(frame.start, "yaml-key", "a key must be a plain word",
                                    "merge keys (<<) and complex keys are not supported")
                     top.key = _SKIP
@@ -269,61 +270,65 @@ class _EventReader:
                 if event.anchor is not None and self.composer_error is None:
                     self.anchor_error(event, kind)
                 mark = event.start_mark
-                if root_mark is None:
-                    root_mark = mark
-                quiet = top is not None and (top.quiet or top.key is _SKIP)
-                wants_key = top is not None and top.is_mapping and top.key is _NO_KEY
                 if kind is _SCALAR:
                     text, tag = event.value, event.tag
-                    if (tag is None or tag == "!") and (
-                            not event.implicit[0]
-                            or (text[:1].isalpha() and text not in _NOT_TEXT_WORDS)):
-                        tag = _TAG + "str"  # quoted, or plain text: the usual case
-                    elif tag is None or tag == "!":
-                        tag = self.parser.resolve(yaml.ScalarNode, text, event.implicit)
-                    if wants_key:
-                        self.key(top, mark, text, tag)
+                    if tag is None or tag == "!":
+                        if not event.implicit[0] or (text[:1].isalpha() and text not in words):
+                            tag = text_tag  # quoted, or plain text: the usual case
+                        else:
+                            tag = self.parser.resolve(yaml.ScalarNode, text, event.implicit)
+                    if top is not None and top.key is no_key and top.is_mapping:
+                        if tag is text_tag and text not in top.items:  # the usual key
+                            top.key, top.key_mark = text, (mark.line + 1, mark.column + 1)
+                        else:
+                            self.key(top, mark, text, tag)
                         continue
-                    if tag == _TAG + "str":
+                    if tag is text_tag or tag == text_tag:
                         node = Node(text, path, mark.line + 1, mark.column + 1)
                     else:
                         value, known = _typed(tag, text)
-                        if not known and not quiet:
+                        if not known and not (top is not None and
+                                              (top.quiet or top.key is _SKIP)):
                             self.error(mark, "yaml-tag", f"unsupported tag {tag!r}",
                                        _UNSUPPORTED_TAG_HINT)
                         node = Node(value, path, mark.line + 1, mark.column + 1)
-                elif kind is _MAPPING_START or kind is _LIST_START:
-                    depth += 1
-                    if depth > MAX_DEPTH:
-                        return _SKIP, self.too_deep(event)
-                    tag = event.tag
-                    if tag not in (None, "!", _TAG + "map", _TAG + "seq") and not quiet:
-                        self.error(mark, "yaml-tag", f"unsupported tag {tag!r}",
-                                   _UNSUPPORTED_TAG_HINT)
-                    if kind is _MAPPING_START:
-                        node = Node({}, path, mark.line + 1, mark.column + 1, {})
-                    else:
-                        node = Node([], path, mark.line + 1, mark.column + 1)
-                    top = _Frame(node, quiet or wants_key, mark)
-                    stack.append(top)
-                    continue
-                else:  # an alias
-                    self.alias(event)
-                    if wants_key:
-                        self.error(mark, "yaml-key", "a key must be a plain word",
-                                   "merge keys (<<) and complex keys are not supported")
-                        top.key = _SKIP
+                else:
+                    if root_mark is None:
+                        root_mark = mark
+                    quiet = top is not None and (top.quiet or top.key is _SKIP)
+                    wants_key = top is not None and top.is_mapping and top.key is no_key
+                    if kind is _ALIAS:
+                        self.alias(event)
+                        if wants_key:
+                            self.error(mark, "yaml-key", "a key must be a plain word",
+                                       "merge keys (<<) and complex keys are not supported")
+                            top.key = _SKIP
+                            continue
+                        node = Node(None, path, mark.line + 1, mark.column + 1)
+                    else:  # the start of a mapping or list
+                        depth += 1
+                        if depth > MAX_DEPTH:
+                            return _SKIP, self.too_deep(event)
+                        tag = event.tag
+                        if tag not in (None, "!", _TAG + "map", _TAG + "seq") and not quiet:
+                            self.error(mark, "yaml-tag", f"unsupported tag {tag!r}",
+                                       _UNSUPPORTED_TAG_HINT)
+                        if kind is _MAPPING_START:
+                            node = Node({}, path, mark.line + 1, mark.column + 1, {})
+                        else:
+                            node = Node([], path, mark.line + 1, mark.column + 1)
+                        top = _Frame(node, quiet or wants_key, mark)
+                        stack.append(top)
                         continue
-                    node = Node(None, path, mark.line + 1, mark.column + 1)
             if top is None:
                 self.values = values  # the rest of the stream counts on
-                return node, root_mark
+                return node, root_mark or mark
             if top.is_mapping:
                 key = top.key
                 if key is not _SKIP:
                     top.items[key] = node
                     top.node.key_marks[key] = top.key_mark
-                top.key = _NO_KEY
+                top.key = no_key
             else:
                 top.items.append(node)
 
