@@ -71,14 +71,15 @@ def fewer_collections(first_generation: int = 50_000):
         gc.set_threshold(*old)
 
 
-def check_project(root: Path) -> CheckResult:
+def check_project(root: Path, cache: CheckCache | None = None) -> CheckResult:
     """Run every check on the project at ``root``; problems come back sorted by place.
 
     The records and the matched corpus come back too, for rendering, so everything runs
-    in this process.
+    in this process.  With a ``cache`` (a preview's, kept between its rebuilds), files
+    unchanged since the last check are not read or checked again.
     """
     with fewer_collections():
-        return _check_project(root, workers=1, keep=True)
+        return _check_project(root, workers=1, keep=True, cache=cache)
 
 
 def check_facts(root: Path, workers: int | None = None) -> CheckResult:
@@ -93,6 +94,29 @@ def check_facts(root: Path, workers: int | None = None) -> CheckResult:
                               keep=False)
 
 
+class CheckCache:
+    """What checking each fact file found, for the next check of a preview.
+
+    A file's result is reused while its bytes are the same and so are every source file
+    and every cited article: a record is checked against nothing else.  The records are
+    reused as they are; nothing downstream changes them.
+    """
+
+    def __init__(self) -> None:
+        self.context: tuple | None = None  # the sources' and articles' content
+        self.files: dict[Path, tuple[bytes, _Checked]] = {}
+        self.matches: dict[tuple[str, str], cit.Match] = {}  # where quotes were found
+        self.reused = 0  # files not read again in the last check (for the tests)
+
+    def start(self, context: tuple, corpus: Corpus) -> None:
+        """Begin a check: forget everything if the sources or articles changed."""
+        if context != self.context:
+            self.context, self.files, self.matches = context, {}, {}
+        corpus.matches.update(self.matches)
+        self.matches = corpus.matches  # shared: verification adds to both
+        self.reused = 0
+
+
 @dataclass(slots=True)
 class _Context:
     """What checking a record needs of the whole project: the sources and their text."""
@@ -101,6 +125,7 @@ class _Context:
     sources: dict[str, Source]
     corpus: Corpus
     keep: bool  # keep each record (else only what the checks across files need)
+    cache: CheckCache | None = None
 
 
 @dataclass(slots=True)
@@ -119,18 +144,23 @@ class _Checked:
 _CONTEXT: _Context | None = None
 
 
-def _check_project(root: Path, workers: int, keep: bool) -> CheckResult:
+def _check_project(root: Path, workers: int, keep: bool,
+                   cache: CheckCache | None = None) -> CheckResult:
     global _CONTEXT
     problems: list[Problem] = []
     records = Records()
     first_seen: dict[str, Location] = {}
     check_kind_folders(root, problems)
     files = fact_files(root)
+    source_bytes = []
     for kind, path in files:  # sources first: every other record is checked against them
         if kind == "sources":
             fact = read_fact_file(root, kind, path)
             if accept(fact, first_seen, records.unloaded, problems):
                 records.sources[fact.ident] = fact.record
+            if cache is not None:
+                source_bytes.append((path, fact.raw))
+            fact.raw = None
     corpus = Corpus()
     missing: dict[str, list[Location]] = {}  # source id -> quotes not found in it
     changed = _read_corpus(root, records, corpus, problems, missing)
@@ -139,7 +169,9 @@ def _check_project(root: Path, workers: int, keep: bool) -> CheckResult:
             _check_established(established, [source.id], records.sources, corpus, problems,
                                missing)
     others = [file for file in files if file[0] != "sources"]
-    _CONTEXT = _Context(root, records.sources, corpus, keep)
+    if cache is not None:
+        cache.start((tuple(source_bytes), tuple(corpus.raw.items())), corpus)
+    _CONTEXT = _Context(root, records.sources, corpus, keep, cache)
     try:
         shares, _ = fork_map(_check_share, _split(others, workers), workers)
     finally:
@@ -191,16 +223,32 @@ def _check_share(files: list[tuple[str, Path]]) -> list[_Checked]:
     """Read and check each file of a share (in a worker, or here)."""
     context = _CONTEXT
     assert context is not None
+    cache = context.cache
     results = []
     for kind, path in files:
+        if cache is not None and path in cache.files and cache.files[path][0] == _bytes(path):
+            results.append(cache.files[path][1])
+            cache.reused += 1
+            continue
         checked = _Checked(read_fact_file(context.root, kind, path))
         record = checked.fact.record
         if record is not None:
             _check_record(record, context, checked)
             if not context.keep:
                 checked.fact.record = None
+        if cache is not None and checked.fact.raw is not None:
+            cache.files[path] = (checked.fact.raw, checked)
+        checked.fact.raw = None  # the cache holds it; nothing else needs it
         results.append(checked)
     return results
+
+
+def _bytes(path: Path) -> bytes | None:
+    """A plain file's bytes, or None (a link, or unreadable: read_fact_file says why)."""
+    try:
+        return None if path.is_symlink() else path.read_bytes()
+    except OSError:
+        return None
 
 
 def _check_record(record: Actor | Incident | Statement, context: _Context,

@@ -419,6 +419,7 @@ class FactFile:
     id_loc: Location | None  # where it is written
     unloaded: str | None  # the id of a record that failed to load, most likely
     problems: list[Problem]
+    raw: bytes | None = None  # the file's content, when it could be read
 
 
 def read_fact_file(root: Path, kind: str, path: Path) -> FactFile:
@@ -440,13 +441,15 @@ def read_fact_file(root: Path, kind: str, path: Path) -> FactFile:
     _unconfirmed(raw, rel, problems)
     node = parse_yaml(raw, rel, problems)
     if node is None or not _require_mapping(node, "a fact file", problems):
-        return FactFile(kind, None, None, None, path.stem, problems)  # its id is most likely its name
+        # its id is most likely its file name
+        return FactFile(kind, None, None, None, path.stem, problems, raw)
     record = LOADERS[kind](node, problems)
     if record is None:
         ident = node.value.get("id")
         unloaded = ident.value if ident is not None and isinstance(ident.value, str) else None
-        return FactFile(kind, None, None, None, unloaded, problems)  # references to it add no noise
-    return FactFile(kind, record, record.id, node.key_loc("id"), None, problems)
+        # references to it add no noise
+        return FactFile(kind, None, None, None, unloaded, problems, raw)
+    return FactFile(kind, record, record.id, node.key_loc("id"), None, problems, raw)
 
 
 def accept(fact: FactFile, first_seen: dict[str, Location], unloaded: set[str],

@@ -19,7 +19,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
 from . import mkdocs_pages, mkdocs_theme, parallel
-from .check import check_project
+from .check import CheckCache, check_project
 from .render import Tree
 from .report import format_text, summary
 from .site import build_date, epoch_of, render_checked
@@ -49,6 +49,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self.workers = mkdocs_pages.workers_available()
         self.last_converted = 0  # pages the last build converted (the rest came from cache)
         self.cache = mkdocs_pages.PageCache()  # kept across the rebuilds of a preview
+        self.check_cache = CheckCache()  # like cache, for the fact files
         self.use_cache = False  # on under `mkdocs serve` and `factsheet serve`
         self._sources: dict[str, str] = {}  # src_uri -> Markdown of the generated pages
         self._converted: dict[str, mkdocs_pages.Rendered] = {}
@@ -75,7 +76,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self.origins, self._sources = {}, {}
         if tree is None:
             root = self._root(config)
-            result = check_project(root)
+            result = check_project(root, self.check_cache if self.use_cache else None)
             if result.failed():
                 raise PluginError("factsheet: the facts do not pass the check "
                                   f"({summary(result.problems)}):\n" + format_text(result.errors))

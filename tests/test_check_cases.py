@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.check import check_facts, check_project
+from generator.check import CheckCache, check_facts, check_project
 from generator.cli import main
 
 CASES = Path(__file__).parent / "cases" / "check"
@@ -119,3 +119,31 @@ def test_a_refused_duplicate_adds_no_problems_of_its_content_when_checked_apart(
     serial = check_project(tmp_path)
     assert [p.code for p in serial.problems] == ["duplicate-id"]
     assert check_facts(tmp_path, 2).problems == serial.problems
+
+
+def test_a_preview_checks_again_only_the_files_that_changed(tmp_path: Path):
+    _materialise(tmp_path, {})
+    cache = CheckCache()
+    first = check_project(tmp_path, cache)
+    assert first.problems == [] and cache.reused == 0
+    others = sum(1 for p in (tmp_path / "facts").rglob("*.yaml") if p.parent.name != "sources")
+
+    attack = tmp_path / "facts" / "incidents" / "attack.yaml"
+    attack.write_text(attack.read_text(encoding="utf-8").replace(
+        "Eight rockets were fired", "Nine rockets were fired"), encoding="utf-8")
+    again = check_project(tmp_path, cache)
+    fresh = check_project(tmp_path)
+    assert cache.reused == others - 1
+    assert again.problems == fresh.problems
+    assert "quote-not-found" in [p.code for p in again.problems]
+    # where rendering places each quote (the cache may also hold quotes no longer cited)
+    assert fresh.corpus.matches.items() <= again.corpus.matches.items()
+    assert again.records == fresh.records
+
+    article = next((tmp_path / "corpus").iterdir())
+    added = "\nNine rockets were fired at the area.\n"
+    article.write_text(article.read_text(encoding="utf-8") + added, encoding="utf-8")
+    changed = check_project(tmp_path, cache)
+    assert cache.reused == 0  # every record is checked against the changed article
+    assert changed.problems == check_project(tmp_path).problems
+    assert "quote-not-found" not in [p.code for p in changed.problems]
