@@ -115,7 +115,8 @@ class ThemeWorkers:
         indexed = list(enumerate(uris))
         self.share = size = mkdocs_pages.PAGES_PER_SHARE
         shares = [indexed[i:i + size] for i in range(0, len(indexed), size)]
-        self._stream = parallel.Stream(render_share, shares, workers)
+        self._stream: parallel.Stream | None = parallel.Stream(render_share, shares, workers)
+        self._shares = len(shares)
         self._ready: dict[str, Themed] = {}
         self._taken = 0  # shares taken from the stream
 
@@ -129,10 +130,15 @@ class ThemeWorkers:
                 self._ready[self.uris[start]] = themed
                 start += 1
             self._taken += 1
+            if self._taken == self._shares:  # all done: the workers' memory is not needed
+                self._stream.close()  # while MkDocs writes the search index
+                self._stream = None
         return self._ready.pop(uri)
 
     def close(self) -> None:
-        self._stream.close()
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
         shutil.rmtree(self.spool, ignore_errors=True)
 
 
