@@ -352,7 +352,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.stage == "build":
         stage_build(Path(args.root), Path(args.site))
-        return 0
+        sys.stdout.flush()
+        os._exit(0)  # as the `factsheet` command exits (generator.cli.run)
     if args.stage == "preview":
         stage_preview(Path(args.root), Path(args.site))
         return 0

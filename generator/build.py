@@ -95,6 +95,7 @@ def build_site(root: Path, config_file: Path | None = None, site_dir: Path | Non
             mkdocs_build(config)
             for post_check in post_checks:
                 report.problems += post_check(staging, tree, result, plugin.page_scans)
+            plugin.page_scans = {}
             if any(p.severity == "error" for p in report.problems):
                 raise BuildError("the built site fails its checks; the previous site is "
                                  "left as it was", report.problems)

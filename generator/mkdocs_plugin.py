@@ -192,7 +192,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         return output
 
     def on_build_error(self, error) -> None:
-        self._close_theme()
+        self._release()
 
     def _close_theme(self) -> None:
         if self._theme is not None:
@@ -208,7 +208,13 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         return markdown
 
     def on_post_build(self, config) -> None:
-        self._converted, self._search, self._themed = {}, {}, {}
+        self._release()
+
+    def _release(self) -> None:
+        """Let go of this build's pages: MkDocs keeps the last plugin instance alive after
+        the build, and the next build of a preview would otherwise start holding two."""
+        self._converted, self._search, self._themed, self._written = {}, {}, {}, None
+        self._nav, self._sources, self.origins, self.prepared = None, {}, {}, None
         self._close_theme()
 
     def on_page_content(self, html: str, page, config, files) -> str:
