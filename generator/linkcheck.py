@@ -38,6 +38,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from .check import fewer_collections
 from .errors import Location, Problem
 from .model import Records
 from .render import Tree
@@ -311,8 +312,12 @@ def check_site(site_dir: Path, where: SiteRecords | None = None,
 
     ``scanned`` holds pages already scanned as they were written (by the build's workers).
     """
-    where = where or SiteRecords()
-    scanned = scanned or {}
+    with fewer_collections():  # a build's millions of objects are still alive
+        return _check_site(site_dir, where or SiteRecords(), scanned or {})
+
+
+def _check_site(site_dir: Path, where: SiteRecords,
+                scanned: dict[str, PageScan]) -> list[Problem]:
     files = {path.relative_to(site_dir).as_posix() for path in site_dir.rglob("*")
              if path.is_file()}
     scans = {page: scanned[page] if page in scanned else scan_page((site_dir / page).read_bytes())

@@ -26,6 +26,11 @@ from . import parallel
 # Below this many pages the processes cost more than they save.
 MIN_PAGES_PER_WORKER = 40
 PAGES_PER_SHARE = 40
+# Converting takes about 1.7 ms per KB of Markdown (with the search entries, more); a
+# worker pays from about a third of a second of work.  A preview after one edit converts
+# a handful of pages, but the lists of every incident among them are megabytes.
+MIN_BYTES_PER_WORKER = 200_000
+SHARE_BYTES = 200_000
 
 
 @dataclass(slots=True)
@@ -83,7 +88,9 @@ def workers_available() -> int:
 def render_pages(config, files, uris: list[str], workers: int) -> dict[str, Rendered]:
     """Render ``uris`` (src_uri of generated pages) in ``workers`` forked processes."""
     search = _search_plugin(config)
-    workers = max(1, min(workers, len(uris) // MIN_PAGES_PER_WORKER))
+    sizes = {uri: len(files.get_file_from_path(uri).content_string) for uri in uris}
+    workers = max(1, min(workers, max(len(uris) // MIN_PAGES_PER_WORKER,
+                                      sum(sizes.values()) // MIN_BYTES_PER_WORKER)))
     forked = workers >= 2 and parallel.can_fork()
 
     def render_share(share: list[str]) -> dict[str, Rendered]:
@@ -99,13 +106,26 @@ def render_pages(config, files, uris: list[str], workers: int) -> dict[str, Rend
             if not forked:
                 logger.handlers, logger.propagate = saved
 
-    # small shares, so that no worker holds many converted pages at once
-    shares = [uris[i:i + PAGES_PER_SHARE] for i in range(0, len(uris), PAGES_PER_SHARE)]
-    results, _ = parallel.fork_map(render_share, shares, workers if forked else 1)
+    results, _ = parallel.fork_map(render_share, _shares(uris, sizes), workers if forked else 1)
     merged: dict[str, Rendered] = {}
     for share in results:
         merged.update(share)
     return merged
+
+
+def _shares(uris: list[str], sizes: dict[str, int]) -> list[list[str]]:
+    """Small shares, so that no worker holds many converted pages at once; the largest
+    pages first, so that no long one is left for the end while the other workers idle."""
+    shares: list[list[str]] = []
+    current: list[str] = []
+    weight = 0
+    for uri in sorted(uris, key=lambda uri: -sizes[uri]):
+        if current and (weight + sizes[uri] > SHARE_BYTES or len(current) == PAGES_PER_SHARE):
+            shares.append(current)
+            current, weight = [], 0
+        current.append(uri)
+        weight += sizes[uri]
+    return shares + [current] if current else shares
 
 
 def _search_plugin(config):
