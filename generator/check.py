@@ -19,7 +19,7 @@ from .lint import lint_record
 from .load import (FactFile, accept, check_kind_folders, check_stray_files, display_path,
                    fact_files, read_fact_file)
 from .model import Actor, Citation, Claim, Established, Incident, Records, Source, Statement
-from .parallel import cores, fork_map
+from .parallel import cores, fork_then
 from .validate import check_incident_rules, check_references, references
 from .yamlfile import read_text
 
@@ -124,7 +124,6 @@ class _Context:
     root: Path
     sources: dict[str, Source]
     corpus: Corpus
-    keep: bool  # keep each record (else only what the checks across files need)
     cache: CheckCache | None = None
 
 
@@ -140,42 +139,50 @@ class _Checked:
     citations: int = 0
 
 
-# The context forked workers inherit (see generator.parallel).
-_CONTEXT: _Context | None = None
-
-
 def _check_project(root: Path, workers: int, keep: bool,
                    cache: CheckCache | None = None) -> CheckResult:
-    global _CONTEXT
     problems: list[Problem] = []
     records = Records()
     first_seen: dict[str, Location] = {}
     check_kind_folders(root, problems)
     files = fact_files(root)
-    source_bytes = []
-    for kind, path in files:  # sources first: every other record is checked against them
-        if kind == "sources":
-            fact = read_fact_file(root, kind, path)
-            if accept(fact, first_seen, records.unloaded, problems):
-                records.sources[fact.ident] = fact.record
-            if cache is not None:
-                source_bytes.append((path, fact.raw))
-            fact.raw = None
     corpus = Corpus()
     missing: dict[str, list[Location]] = {}  # source id -> quotes not found in it
-    changed = _read_corpus(root, records, corpus, problems, missing)
-    for source in records.sources.values():
-        for established in (source.outlet, source.published, source.relays, source.copy_of):
-            _check_established(established, [source.id], records.sources, corpus, problems,
-                               missing)
+    changed: dict[str, Problem] = {}
+
+    def settle_sources() -> _Context:
+        """Read the sources and their articles: every other record is checked against them."""
+        source_bytes = []
+        for kind, path in files:
+            if kind == "sources":
+                fact = read_fact_file(root, kind, path)
+                if accept(fact, first_seen, records.unloaded, problems):
+                    records.sources[fact.ident] = fact.record
+                source_bytes.append((path, fact.raw))
+                fact.raw = None
+        changed.update(_read_corpus(root, records, corpus, problems, missing))
+        for source in records.sources.values():
+            for established in (source.outlet, source.published, source.relays,
+                                source.copy_of):
+                _check_established(established, [source.id], records.sources, corpus,
+                                   problems, missing)
+        if cache is not None:
+            cache.start((tuple(source_bytes), tuple(corpus.raw.items())), corpus)
+        return _Context(root, records.sources, corpus, cache)
+
     others = [file for file in files if file[0] != "sources"]
-    if cache is not None:
-        cache.start((tuple(source_bytes), tuple(corpus.raw.items())), corpus)
-    _CONTEXT = _Context(root, records.sources, corpus, keep, cache)
-    try:
-        shares, _ = fork_map(_check_share, _split(others, workers), workers)
-    finally:
-        _CONTEXT = None
+    if cache is not None or workers < 2:
+        context = settle_sources()
+        shares = [_check_share(others, context)]
+    else:  # the workers read their files while the sources are read here
+        def read(share: list[tuple[str, Path]]) -> list[FactFile]:
+            return [read_fact_file(root, kind, path) for kind, path in share]
+
+        def settle_for_workers() -> _Context:  # the sources and their normalised text
+            return _Context(root, settle_sources().sources, Corpus(text=corpus.text))
+
+        shares, _ = fork_then(read, _check_read, _split(others, workers), workers,
+                              settle_for_workers)
     refs: list[tuple[str, str, str, Location]] = []
     cited: set[str] = set()
     ids: dict[str, dict[str, object]] = {"sources": records.sources, "actors": records.actors,
@@ -212,17 +219,13 @@ def _check_project(root: Path, workers: int, keep: bool,
 
 
 def _split(files: list, workers: int) -> list[list]:
-    """Consecutive shares of ``files``, a few per worker so that none waits for long."""
-    if workers < 2:
-        return [files]
-    size = max(1, -(-len(files) // (workers * 4)))
+    """Consecutive shares of ``files``, several per worker so that each gets a fair mix."""
+    size = max(1, -(-len(files) // (workers * 8)))
     return [files[i:i + size] for i in range(0, len(files), size)]
 
 
-def _check_share(files: list[tuple[str, Path]]) -> list[_Checked]:
-    """Read and check each file of a share (in a worker, or here)."""
-    context = _CONTEXT
-    assert context is not None
+def _check_share(files: list[tuple[str, Path]], context: _Context) -> list[_Checked]:
+    """Read and check each file, here, skipping those the cache has unchanged."""
     cache = context.cache
     results = []
     for kind, path in files:
@@ -230,17 +233,29 @@ def _check_share(files: list[tuple[str, Path]]) -> list[_Checked]:
             results.append(cache.files[path][1])
             cache.reused += 1
             continue
-        checked = _Checked(read_fact_file(context.root, kind, path))
-        record = checked.fact.record
-        if record is not None:
-            _check_record(record, context, checked)
-            if not context.keep:
-                checked.fact.record = None
+        checked = _check_fact(read_fact_file(context.root, kind, path), context)
         if cache is not None and checked.fact.raw is not None:
             cache.files[path] = (checked.fact.raw, checked)
         checked.fact.raw = None  # the cache holds it; nothing else needs it
         results.append(checked)
     return results
+
+
+def _check_read(facts: list[FactFile], context: _Context) -> list[_Checked]:
+    """Check files a worker has read; only what the checks across files need goes back."""
+    results = []
+    for fact in facts:
+        checked = _check_fact(fact, context)
+        fact.record = fact.raw = None
+        results.append(checked)
+    return results
+
+
+def _check_fact(fact: FactFile, context: _Context) -> _Checked:
+    checked = _Checked(fact)
+    if fact.record is not None:
+        _check_record(fact.record, context, checked)
+    return checked
 
 
 def _bytes(path: Path) -> bytes | None:

@@ -13,11 +13,15 @@ import ctypes.util
 import gc
 import multiprocessing
 import os
+import pickle
+import traceback
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 Share = TypeVar("Share")
 Result = TypeVar("Result")
+Context = TypeVar("Context")
+Final = TypeVar("Final")
 
 # What the forked workers inherit: the function that does one share.
 _WORK: Callable | None = None
@@ -94,6 +98,67 @@ def fork_map(work: Callable[[Share], Result], shares: Sequence[Share], workers: 
         gc.unfreeze()
         _WORK = None
     return results, extra
+
+
+def fork_then(first: Callable[[Share], Result], then: Callable[[Result, Context], Final],
+              shares: Sequence[Share], workers: int,
+              meanwhile: Callable[[], Context]) -> tuple[list[Final], Context]:
+    """``[then(first(share), context) for share in shares]`` in ``workers`` forked
+    processes, where ``context = meanwhile()`` is worked out in this process while the
+    workers do ``first``, then sent to them.
+
+    For work whose first step needs nothing from this process (reading files) and whose
+    second needs what this process reads meanwhile.  Each worker takes every
+    ``workers``-th share; results come back in the order of ``shares``.
+    """
+    if workers < 2 or not can_fork():
+        context = meanwhile()
+        return [then(first(share), context) for share in shares], context
+    fork = multiprocessing.get_context("fork")
+    assigned = [list(range(i, len(shares), workers)) for i in range(workers)]
+    pipes, processes = [], []
+    try:
+        for mine in assigned:
+            here, there = fork.Pipe()
+            process = fork.Process(target=_first_then, daemon=True,
+                                   args=(first, then, [shares[i] for i in mine], there))
+            process.start()
+            there.close()
+            pipes.append(here)
+            processes.append(process)
+        context = meanwhile()
+        sent = pickle.dumps(context, pickle.HIGHEST_PROTOCOL)
+        for pipe in pipes:
+            pipe.send_bytes(sent)
+        results: list = [None] * len(shares)
+        for mine, pipe, process in zip(assigned, pipes, processes):
+            try:
+                failed, done = pipe.recv()
+            except EOFError:
+                raise RuntimeError(f"a worker stopped (exit code {process.exitcode})") from None
+            if failed:
+                raise RuntimeError(f"a worker failed:\n{done}")
+            for i, result in zip(mine, done):
+                results[i] = result
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+    return results, context
+
+
+def _first_then(first, then, shares, pipe) -> None:
+    """A :func:`fork_then` worker: ``first`` on each share, then ``then`` with the context."""
+    try:
+        gc.freeze()  # what it inherits is never collected (nor copied by a collection)
+        firsts = [first(share) for share in shares]
+        context = pickle.loads(pipe.recv_bytes())
+        pipe.send((False, [then(done, context) for done in firsts]))
+    except BaseException:  # noqa: BLE001 - sent to the main process, which raises it
+        pipe.send((True, traceback.format_exc()))
+    finally:
+        pipe.close()
 
 
 class Stream:

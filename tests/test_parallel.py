@@ -1,0 +1,49 @@
+"""generator.parallel.fork_then: results in order, the context sent, failures raised."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from generator import parallel
+
+
+def test_fork_then_runs_both_steps_in_workers_and_keeps_the_order():
+    here = os.getpid()
+    shares = [[i, i + 1] for i in range(0, 20, 2)]
+
+    def first(share):
+        return [(n, os.getpid()) for n in share]
+
+    def then(done, context):
+        return [(n * context, pid) for n, pid in done]
+
+    results, context = parallel.fork_then(first, then, shares, 2, lambda: 10)
+    assert context == 10
+    assert [n for share in results for n, _ in share] == [n * 10 for n in range(20)]
+    pids = {pid for share in results for _, pid in share}
+    assert here not in pids and len(pids) == 2
+
+
+def test_fork_then_with_one_worker_runs_here():
+    results, _ = parallel.fork_then(lambda s: s + 1, lambda d, c: d * c, [1, 2], 1, lambda: 3)
+    assert results == [6, 9]
+
+
+def test_a_failing_worker_is_reported_with_its_traceback():
+    def first(share):
+        if share == 3:
+            raise ValueError("share three is broken")
+        return share
+
+    with pytest.raises(RuntimeError, match="share three is broken"):
+        parallel.fork_then(first, lambda d, c: d, [1, 2, 3, 4], 2, lambda: None)
+
+
+def test_a_failure_here_stops_the_workers():
+    def meanwhile():
+        raise KeyError("no context")
+
+    with pytest.raises(KeyError):
+        parallel.fork_then(lambda s: s, lambda d, c: d, [1, 2], 2, meanwhile)
