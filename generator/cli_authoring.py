@@ -12,13 +12,11 @@ import json
 import sys
 from pathlib import Path
 
-from . import citations as cit
-from .authoring import add_source, citation_block, find_passage, read_source_text
 from .cli import project_root
 from .model import KINDS
-from .schema import annotate, build_schema, stale_schemas, write_schemas
-from .drafts import render_draft, write_draft
-from .suggest import suggest
+
+# The commands import what they use when they run: `factsheet check` registers them
+# all, and should not pay for loading rapidfuzz, num2words and the authoring helpers.
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -58,6 +56,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def cmd_add_source(args: argparse.Namespace) -> int:
     """Copy the article, write its source record, and say what was detected."""
+    from .authoring import add_source
+
     root = project_root(args.root)
     added = add_source(root, Path(args.file), args.id)
     print(f"added source {added.id!r}")
@@ -76,6 +76,9 @@ def cmd_add_source(args: argparse.Namespace) -> int:
 
 def cmd_quote(args: argparse.Namespace) -> int:
     """Print a citation for the passage, or the closest passage when there is none."""
+    from . import citations as cit
+    from .authoring import citation_block, find_passage, read_source_text
+
     source_text = read_source_text(project_root(args.root), args.source)
     passage = find_passage(source_text, args.text)
     if passage is None:
@@ -93,6 +96,9 @@ def cmd_quote(args: argparse.Namespace) -> int:
 
 def cmd_suggest(args: argparse.Namespace) -> int:
     """Write (or print) the draft for one source."""
+    from .drafts import render_draft, write_draft
+    from .suggest import suggest
+
     root = project_root(args.root)
     draft = suggest(root, args.source)
     if args.stdout:
@@ -106,6 +112,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     """Print, write or check the schemas, or annotate the fact files with them."""
+    from .schema import annotate, build_schema, stale_schemas, write_schemas
+
     if args.write or args.check or args.annotate:
         root = project_root(args.root)
         if args.write:

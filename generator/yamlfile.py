@@ -106,21 +106,6 @@ _MAPPING_START, _LIST_START = yaml.MappingStartEvent, yaml.SequenceStartEvent
 _MAPPING_END, _LIST_END = yaml.MappingEndEvent, yaml.SequenceEndEvent
 
 
-class _Frame:
-    """A mapping or list being read: its node, and for a mapping the key awaiting a value.
-
-    ``quiet`` frames are inside something already refused (a complex key, a skipped
-    key), whose own problems would only be noise.
-    """
-
-    __slots__ = ("node", "items", "is_mapping", "key", "key_mark", "quiet", "start")
-
-    def __init__(self, node: Node, quiet: bool, start) -> None:
-        self.node, self.items, self.key, self.key_mark = node, node.value, _NO_KEY, None
-        self.is_mapping = isinstance(node.value, dict)
-        self.quiet, self.start = quiet, start
-
-
 def _read_events(text: str, path: str, problems: list[Problem]):
     """Read one document straight from libyaml's events into :class:`Node` values.
 
@@ -241,32 +226,37 @@ class _EventReader:
         """Read the events of one document's root node; (node, its start mark).
 
         The loop handles about a million events at 5,000 incidents, so it is written
-        flat: no call per event except libyaml's, a Node per value, and no Location.
+        flat: no call per event except libyaml's, a Node per value, no Location, and the
+        open mapping or list held in local variables (the enclosing ones on a stack).
         """
         get, path = self.parser.get_event, self.path
-        stack: list[_Frame] = []
-        top: _Frame | None = None
+        text_tag, words, no_key, skip = _TAG + "str", _NOT_TEXT_WORDS, _NO_KEY, _SKIP
+        stack: list[tuple] = []
+        # The open mapping or list: its node (None at the root), its values, for a mapping
+        # where each key is, the key awaiting its value and where that key is; whether its
+        # problems are noise (it is inside something refused), and where it starts.
+        node_ = items = keys = mark_ = start = None
+        mapping = quiet_ = False
+        key = no_key
         root_mark = None
         values = depth = 0
-        text_tag, words, no_key = _TAG + "str", _NOT_TEXT_WORDS, _NO_KEY
         while True:
             event = get()
             kind = type(event)
             if kind is _MAPPING_END or kind is _LIST_END:
                 depth -= 1
-                frame = stack.pop()
-                node = frame.node
-                top = stack[-1] if stack else None
-                if top is not None and top.is_mapping and top.key is no_key:
-                    if not top.quiet:
-                        self.error(frame.start, "yaml-key", "a key must be a plain word",
+                node, closed = node_, start
+                node_, items, keys, mapping, key, mark_, quiet_, start = stack.pop()
+                if mapping and key is no_key:  # a mapping or list written as a key
+                    if not quiet_:
+                        self.error(closed, "yaml-key", "a key must be a plain word",
                                    "merge keys (<<) and complex keys are not supported")
-                    top.key = _SKIP
+                    key = skip
                     continue
             else:
                 values += 1
                 if values > MAX_VALUES:
-                    return _SKIP, self.too_many(event)
+                    return skip, self.too_many(event)
                 if event.anchor is not None and self.composer_error is None:
                     self.anchor_error(event, kind)
                 mark = event.start_mark
@@ -277,86 +267,80 @@ class _EventReader:
                             tag = text_tag  # quoted, or plain text: the usual case
                         else:
                             tag = self.parser.resolve(yaml.ScalarNode, text, event.implicit)
-                    if top is not None and top.key is no_key and top.is_mapping:
-                        if tag is text_tag and text not in top.items:  # the usual key
-                            top.key, top.key_mark = text, (mark.line + 1, mark.column + 1)
+                    if mapping and key is no_key:
+                        if tag is text_tag and text not in items:  # the usual key
+                            key = text
                         else:
-                            self.key(top, mark, text, tag)
+                            key = self.key(quiet_, items, keys, mark, text, tag)
+                        mark_ = (mark.line + 1, mark.column + 1)
                         continue
                     if tag is text_tag or tag == text_tag:
                         node = Node(text, path, mark.line + 1, mark.column + 1)
                     else:
                         value, known = _typed(tag, text)
-                        if not known and not (top is not None and
-                                              (top.quiet or top.key is _SKIP)):
+                        if not known and not (quiet_ or key is skip):
                             self.error(mark, "yaml-tag", f"unsupported tag {tag!r}",
                                        _UNSUPPORTED_TAG_HINT)
                         node = Node(value, path, mark.line + 1, mark.column + 1)
                 else:
                     if root_mark is None:
                         root_mark = mark
-                    quiet = top is not None and (top.quiet or top.key is _SKIP)
-                    wants_key = top is not None and top.is_mapping and top.key is no_key
+                    quiet = quiet_ or key is skip
+                    as_key = mapping and key is no_key
                     if kind is _ALIAS:
                         self.alias(event)
-                        if wants_key:
+                        if as_key:
                             self.error(mark, "yaml-key", "a key must be a plain word",
                                        "merge keys (<<) and complex keys are not supported")
-                            top.key = _SKIP
+                            key = skip
                             continue
                         node = Node(None, path, mark.line + 1, mark.column + 1)
                     else:  # the start of a mapping or list
                         depth += 1
                         if depth > MAX_DEPTH:
-                            return _SKIP, self.too_deep(event)
+                            return skip, self.too_deep(event)
                         tag = event.tag
                         if tag not in (None, "!", _TAG + "map", _TAG + "seq") and not quiet:
                             self.error(mark, "yaml-tag", f"unsupported tag {tag!r}",
                                        _UNSUPPORTED_TAG_HINT)
-                        if kind is _MAPPING_START:
-                            node = Node({}, path, mark.line + 1, mark.column + 1, {})
-                        else:
-                            node = Node([], path, mark.line + 1, mark.column + 1)
-                        top = _Frame(node, quiet or wants_key, mark)
-                        stack.append(top)
+                        stack.append((node_, items, keys, mapping, key, mark_, quiet_, start))
+                        mapping = kind is _MAPPING_START
+                        keys = {} if mapping else None
+                        items = {} if mapping else []
+                        node_ = Node(items, path, mark.line + 1, mark.column + 1, keys)
+                        key, mark_, quiet_, start = no_key, None, quiet or as_key, mark
                         continue
-            if top is None:
+            if node_ is None:
                 self.values = values  # the rest of the stream counts on
                 return node, root_mark or mark
-            if top.is_mapping:
-                key = top.key
-                if key is not _SKIP:
-                    top.items[key] = node
-                    top.node.key_marks[key] = top.key_mark
-                top.key = no_key
+            if mapping:
+                if key is not skip:
+                    items[key] = node
+                    keys[key] = mark_
+                key = no_key
             else:
-                top.items.append(node)
+                items.append(node)
 
-    def key(self, frame: _Frame, mark, key: str, tag: str) -> None:
-        """Take a scalar as the next key of ``frame``, or report why it cannot be one."""
-        quiet = frame.quiet
+    def key(self, quiet: bool, items: dict, keys: dict, mark, key: str, tag: str):
+        """A scalar as the next key of a mapping, or _SKIP, having said why it cannot be."""
         if tag == _TAG + "merge":
             if not quiet:
                 self.error(mark, "yaml-key", "a key must be a plain word",
                            "merge keys (<<) and complex keys are not supported")
-            frame.key = _SKIP
-            return
+            return _SKIP
         if tag != _TAG + "str":
             if not quiet:
                 self.error(mark, "yaml-key",
                            f"key {key!r} is read as {tag.removeprefix(_TAG)}, not text",
                            "keys are field names such as 'id' or 'quote'")
-            frame.key = _SKIP
-            return
-        if key in frame.items:
+            return _SKIP
+        if key in items:
             if not quiet:
-                first_line = frame.node.key_marks[key][0]
                 self.error(mark, "duplicate-key",
-                           f"duplicate key {key!r} (first at line {first_line})",
+                           f"duplicate key {key!r} (first at line {keys[key][0]})",
                            "YAML keeps only the last value of a repeated key; merge the two")
-            frame.key = _SKIP
-            return
-        frame.key, frame.key_mark = key, (mark.line + 1, mark.column + 1)
+            return _SKIP
+        return key
 
 
 def read_text(raw: bytes, path: str, problems: list[Problem]) -> str | None:
