@@ -129,7 +129,10 @@ def fork_then(first: Callable[[Share], Result], then: Callable[[Result, Context]
         context = meanwhile()
         sent = pickle.dumps(context, pickle.HIGHEST_PROTOCOL)
         for pipe in pipes:
-            pipe.send_bytes(sent)
+            try:
+                pipe.send_bytes(sent)
+            except OSError:  # the worker has stopped: it said why, or the exit code will
+                pass
         results: list = [None] * len(shares)
         for mine, pipe, process in zip(assigned, pipes, processes):
             try:
