@@ -71,6 +71,9 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         defines this event across them)."""
         self.use_cache = command == "serve"
 
+    def on_shutdown(self) -> None:
+        self.theme_cache.close()
+
     def on_files(self, files: Files, config) -> Files:
         tree, self.prepared = self.prepared, None  # a tree is used for one build only
         self.origins, self._sources = {}, {}
