@@ -16,8 +16,14 @@ changes one fact file converts only the pages whose Markdown changed.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
+import shutil
+import tempfile
+import weakref
 from dataclasses import dataclass
+from pathlib import Path
 
 from mkdocs.structure.pages import Page
 
@@ -44,6 +50,14 @@ class Rendered:
     links: dict[str, dict[str, str]] | None  # linked file's src_uri -> {anchor: link}
     logs: list[tuple[str, int, str]]  # (logger, level, message) the render emitted
     search: list[dict] | None  # the page's search-index entries, when search is on
+    spooled: Path | None = None  # where ``content`` waits, in a preview's cache
+
+    def html(self) -> str:
+        return self.content if self.spooled is None else read_spooled_html(self.spooled)
+
+
+def read_spooled_html(path: Path) -> str:
+    return path.read_bytes().decode("utf-8", "surrogatepass")
 
 
 class _Capture(logging.Handler):
@@ -141,7 +155,7 @@ def _search_plugin(config):
 def apply(page: Page, rendered: Rendered, files) -> None:
     """Make MkDocs' render of ``page`` set what a worker already worked out."""
     def render(config, files_=None) -> None:
-        page.content = rendered.content
+        page.content = rendered.html()
         page.toc = rendered.toc
         page._title_from_render = rendered.title
         page.present_anchor_ids = set(rendered.anchors)
@@ -186,12 +200,32 @@ class PreviewCache:
     """What one build made of each page, kept for the next build of a preview.
 
     An entry stays valid while its page's Markdown is the same and the build's
-    ``context`` (everything else the entries depend on) has not changed.
+    ``context`` (everything else the entries depend on) has not changed.  Entries keep
+    their HTML in files of a temporary folder (:meth:`spool`), not in memory: a site's
+    worth of it would be held on top of the build that reuses it.
     """
 
     def __init__(self) -> None:
         self.context: tuple | None = None
         self.pages: dict[str, tuple[str, object]] = {}  # src_uri -> (Markdown, entry)
+        self.folder: Path | None = None
+        self._removal: weakref.finalize | None = None
+
+    def spool(self, uri: str, html: str) -> Path:
+        """Write one page's HTML to the cache's folder; where it is."""
+        if self.folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="factsheet-preview-"))
+            self._removal = weakref.finalize(self, shutil.rmtree, self.folder, True)
+        path = self.folder / (hashlib.sha1(uri.encode("utf-8")).hexdigest() + ".html")
+        path.write_bytes(html.encode("utf-8", "surrogatepass"))
+        return path
+
+    def close(self) -> None:
+        """Forget everything and delete the files (at the end of a preview)."""
+        self.context, self.pages = None, {}
+        if self._removal is not None:
+            self._removal()
+        self.folder = self._removal = None
 
     def valid_for(self, context: tuple, sources: dict[str, str]) -> tuple[dict, list[str]]:
         """(entries still valid by page, pages to make again); forgets removed pages."""
@@ -229,3 +263,7 @@ class PageCache(PreviewCache):
                    repr(config["mdx_configs"]), config["use_directory_urls"],
                    repr(search.config if search else None))
         return self.valid_for(context, sources)
+
+    def keep(self, uri: str, markdown: str, entry: Rendered) -> None:
+        super().keep(uri, markdown, dataclasses.replace(
+            entry, content="", spooled=self.spool(uri, entry.content)))

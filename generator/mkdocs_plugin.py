@@ -9,6 +9,7 @@ already checked and rendered so nothing is done twice.
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -72,6 +73,8 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self.use_cache = command == "serve"
 
     def on_shutdown(self) -> None:
+        """The preview ends: delete the files its caches kept."""
+        self.cache.close()
         self.theme_cache.close()
 
     def on_files(self, files: Files, config) -> Files:
@@ -186,12 +189,15 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         return bool(handlers) and getattr(handlers[-1], "__self__", None) is self
 
     def on_post_page(self, output: str, page, config) -> str:
-        """Keep the worker's scan of the page for the link check, if it is what is written."""
+        """Keep the worker's scan of the page for the link check, if it is what is written;
+        let go of a generated page's HTML, which MkDocs would otherwise hold to the end."""
         if self._written is not None and self._written[0] is page:
             _, html, scan = self._written
             if output == html:
                 self.page_scans[page.file.dest_uri] = scan
         self._written = None
+        if page.file.src_uri in self._sources and self._post_page_is_last(config):
+            page.content = None  # no later handler reads it; its search entries are taken
         return output
 
     def on_build_error(self, error) -> None:
@@ -212,6 +218,13 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
 
     def on_post_build(self, config) -> None:
         self._release()
+
+    def on_pre_build(self, config) -> None:
+        if self.use_cache:
+            # a preview's next build: collect the last one's cycles (its pages and
+            # navigation) and give the memory back, or this build would add to it
+            gc.collect()
+            parallel.release_free_memory()
 
     def _release(self) -> None:
         """Let go of this build's pages: MkDocs keeps the last plugin instance alive after

@@ -20,7 +20,6 @@ import logging
 import os
 import shutil
 import tempfile
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,7 +65,7 @@ class OnDisk(Prebuilt):
 
     @property
     def html(self) -> str:
-        return self.path.read_bytes().decode("utf-8", "surrogatepass")
+        return mkdocs_pages.read_spooled_html(self.path)
 
 
 class Recording:
@@ -193,29 +192,8 @@ def context_key(config, files, nav) -> tuple:
 
 
 class ThemeCache(mkdocs_pages.PreviewCache):
-    """Each page's themed HTML from the previous build of a preview; its context is
-    :func:`context_key`.
-
-    The HTML is kept in files of a temporary folder, not in memory: a site's worth of
-    it (250 MB at 5,000 incidents) would be held on top of the build that reuses it.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.folder: Path | None = None
-        self._removal: weakref.finalize | None = None
+    """Each page's themed HTML from the previous build of a preview, in a file; its
+    context is :func:`context_key`."""
 
     def keep(self, uri: str, markdown: str, entry: Prebuilt) -> None:
-        if self.folder is None:
-            self.folder = Path(tempfile.mkdtemp(prefix="factsheet-preview-"))
-            self._removal = weakref.finalize(self, shutil.rmtree, self.folder, True)
-        path = self.folder / (hashlib.sha1(uri.encode("utf-8")).hexdigest() + ".html")
-        path.write_bytes(entry.html.encode("utf-8", "surrogatepass"))
-        super().keep(uri, markdown, OnDisk(path, entry.logs))
-
-    def close(self) -> None:
-        """Delete the files (at the end of a preview)."""
-        self.context, self.pages = None, {}
-        if self._removal is not None:
-            self._removal()
-        self.folder = self._removal = None
+        super().keep(uri, markdown, OnDisk(self.spool(uri, entry.html), entry.logs))

@@ -48,7 +48,7 @@ def _run(share):
     return _WORK(share)
 
 
-def _release_free_memory() -> None:
+def release_free_memory() -> None:
     """Give the C heap's free pages back to the system before forking.
 
     A large build frees hundreds of megabytes (rendered pages handed on, converted pages
@@ -69,7 +69,7 @@ _MALLOC_TRIM = None
 
 
 def _pool(workers: int):
-    _release_free_memory()
+    release_free_memory()
     # a worker forked later, to replace one, freezes what it inherits as the first did
     return multiprocessing.get_context("fork").Pool(
         workers, initializer=gc.freeze, maxtasksperchild=SHARES_PER_WORKER)
