@@ -1,12 +1,12 @@
 """Read a YAML file into a tree of :class:`Node` values that remember where they came from.
 
-PyYAML composes the node graph (in C when libyaml is present); this module walks it
-once, turning scalars into Python values and keeping the line and column of every
-key and value.  It refuses what a fact file never needs and what would make a
+PyYAML's parser (libyaml, in C, when present) hands over the file's events; this module
+reads them once, turning scalars into Python values and keeping the line and column of
+every key and value.  It refuses what a fact file never needs and what would make a
 contributor's mistake silent: duplicate keys, non-string keys, anchors and aliases
 (which also defuses "billion laughs" alias bombs), and files that are not UTF-8.
-Files nested too deep or holding too many values are refused before they are composed,
-so no input can crash libyaml or hold up a check for minutes.
+Files nested too deep or holding too many values are refused as they are read, so no
+input can crash libyaml or hold up a check for minutes.
 """
 
 from __future__ import annotations
