@@ -174,7 +174,7 @@ def workers_for(pages: int, available: int) -> int:
 
 def read_spooled(themed: Themed) -> str:
     path = Path(themed.spool)
-    html = path.read_bytes().decode("utf-8", "surrogatepass")
+    html = mkdocs_pages.read_spooled_html(path)
     path.unlink()
     return html
 
