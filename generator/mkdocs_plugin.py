@@ -16,10 +16,10 @@ from pathlib import Path
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
-from . import mkdocs_pages, mkdocs_theme, parallel
+from . import mkdocs_keep, mkdocs_pages, mkdocs_theme, parallel
 from .check import CheckCache, check_project
 from .render import Tree
 from .report import format_text, summary
@@ -52,6 +52,9 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self.cache = mkdocs_pages.PageCache()  # kept across the rebuilds of a preview
         self.check_cache = CheckCache()  # like cache, for the fact files
         self.use_cache = False  # on under `mkdocs serve` and `factsheet serve`
+        self.dirty = False  # `mkdocs serve --dirty`: MkDocs does not empty the site folder
+        self.kept = mkdocs_keep.KeptFiles()  # a preview's site files, rewritten in place
+        self.last_kept = 0  # files of the last build's site written over in this one
         self._sources: dict[str, str] = {}  # src_uri -> Markdown of the generated pages
         self._converted: dict[str, mkdocs_pages.Rendered] = {}
         self._search: dict[str, list[dict]] = {}  # src_uri -> search entries of the page
@@ -71,6 +74,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         """Keep conversions between the rebuilds of a preview (MkDocs keeps a plugin that
         defines this event across them)."""
         self.use_cache = command == "serve"
+        self.dirty = dirty
 
     def on_shutdown(self) -> None:
         """The preview ends: delete the files its caches kept."""
@@ -127,6 +131,9 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         """Render the theme of the generated pages on every core (or take it from the last
         preview), and let MkDocs' page loop use that HTML instead of rendering again."""
         self._close_theme()
+        # MkDocs has emptied the site folder and is about to write it: a preview's pages
+        # are written over the last build's copies
+        self.last_kept = self.kept.put_back(f.dest_uri for f in files)
         self.page_scans, self._themed, self._written = {}, {}, None
         if self.workers < 1 or self._nav is None:
             self.last_themed = len(self._sources)
@@ -201,6 +208,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         return output
 
     def on_build_error(self, error) -> None:
+        self.kept.discard()
         self._release()
 
     def _close_theme(self) -> None:
@@ -216,7 +224,9 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             self._search.pop(page.file.src_uri, None)
         return markdown
 
+    @event_priority(-100)  # after every plugin that writes files at the end
     def on_post_build(self, config) -> None:
+        self.kept.remove_unwritten()
         self._release()
 
     def on_pre_build(self, config) -> None:
@@ -225,6 +235,8 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             # navigation) and give the memory back, or this build would add to it
             gc.collect()
             parallel.release_free_memory()
+            if not self.dirty:
+                self.kept.set_aside(config.site_dir)
 
     def _release(self) -> None:
         """Let go of this build's pages: MkDocs keeps the last plugin instance alive after

@@ -6,6 +6,7 @@ Builds run in temporary folders, on a copy of the shipped project.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 from pathlib import Path
@@ -15,7 +16,7 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, BuildError as MkDocsBuildError
 
-from generator import mkdocs_pages, mkdocs_theme, parallel
+from generator import mkdocs_keep, mkdocs_pages, mkdocs_theme, parallel
 from generator.build import build_site
 from generator.linkcheck import check_built_site, scan_page
 from generator.mkdocs_pages import PageCache
@@ -101,6 +102,52 @@ def test_a_preview_rebuild_converts_only_the_pages_whose_markdown_changed(
                for folder in folders)
     second.on_shutdown()  # as `mkdocs serve` ends
     assert not any(folder.exists() for folder in folders)
+
+
+def test_a_preview_writes_over_the_last_builds_files_and_leaves_a_clean_builds(
+        project, tmp_path, fresh_plugin_state):
+    site = tmp_path / "site"
+    build(project, site, workers=2, serve=True)
+    page = site / "incidents" / "green-zone-rockets-2020-12-20" / "index.html"
+    unchanged = site / "sources" / "index.html"
+    os.link(unchanged, tmp_path / "link")  # still linked to it if written over in place
+    # what a record removed since, and a file where the build needs a folder, leave behind
+    (site / "incidents" / "removed-record").mkdir()
+    (site / "incidents" / "removed-record" / "index.html").write_text("old", encoding="utf-8")
+    shutil.rmtree(page.parent)
+    page.parent.write_text("in the way", encoding="utf-8")
+    (site / ".kept-by-mkdocs").write_text("hidden", encoding="utf-8")
+    incident = project / "facts" / "incidents" / "green-zone-rockets-2020-12-20.yaml"
+    text = incident.read_text(encoding="utf-8")
+    incident.write_text(text.replace("kind: attack", "kind: strike", 1), encoding="utf-8")
+
+    plugin = build(project, site, workers=2, serve=True)
+
+    assert plugin.last_kept > 100
+    assert unchanged.stat().st_nlink == 2  # written over, not deleted and made again
+    assert "<strong>Strike</strong>" in page.read_text(encoding="utf-8")
+    build(project, tmp_path / "fresh", workers=0)
+    kept = files_of(site)
+    assert kept.pop(".kept-by-mkdocs") == b"hidden"  # MkDocs' cleaning leaves it too
+    assert kept == files_of(tmp_path / "fresh")
+    assert not (site / mkdocs_keep.STASH).exists()
+    assert not (site / "incidents" / "removed-record").exists()
+
+
+def test_a_failed_preview_build_leaves_the_next_one_clean(project, tmp_path,
+                                                         fresh_plugin_state):
+    site = tmp_path / "site"
+    build(project, site, workers=2, serve=True)
+    incident = project / "facts" / "incidents" / "green-zone-rockets-2020-12-20.yaml"
+    text = incident.read_text(encoding="utf-8")
+    incident.write_text(text.replace("id: ", "id: Not An Id ", 1), encoding="utf-8")
+    with pytest.raises((Abort, MkDocsBuildError)):
+        build(project, site, workers=2, serve=True)
+    assert (site / mkdocs_keep.STASH).is_dir()  # set aside, not yet put back
+    incident.write_text(text, encoding="utf-8")
+    build(project, site, workers=2, serve=True)
+    build(project, tmp_path / "fresh", workers=0)
+    assert files_of(site) == files_of(tmp_path / "fresh")
 
 
 def test_the_theme_rendered_in_workers_is_byte_identical_and_scanned_as_written(
