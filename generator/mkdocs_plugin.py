@@ -19,9 +19,8 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
-from . import mkdocs_keep, mkdocs_pages, mkdocs_theme, parallel
+from . import mkdocs_keep, mkdocs_pages, mkdocs_theme, parallel, render
 from .check import CheckCache, check_project
-from .render import Tree
 from .report import format_text, summary
 from .site import build_date, epoch_of, render_checked
 
@@ -44,7 +43,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
     supports_multiple_instances = False
 
     def __init__(self) -> None:
-        self.prepared: Tree | None = None  # set by `factsheet build` to skip re-rendering
+        self.prepared: render.Tree | None = None  # set by `factsheet build` to skip re-rendering
         self.origins: dict[str, str] = {}
         # processes to convert the generated pages in; 0 leaves the conversion to MkDocs
         self.workers = mkdocs_pages.workers_available()
@@ -134,6 +133,8 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         # MkDocs has emptied the site folder and is about to write it: a preview's pages
         # are written over the last build's copies
         self.last_kept = self.kept.put_back(f.dest_uri for f in files)
+        if self.use_cache:
+            env.bytecode_cache = render.COMPILED  # the theme compiled once per preview
         self.page_scans, self._themed, self._written = {}, {}, None
         if self.workers < 1 or self._nav is None:
             self.last_themed = len(self._sources)

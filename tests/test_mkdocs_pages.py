@@ -16,7 +16,7 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, BuildError as MkDocsBuildError
 
-from generator import mkdocs_keep, mkdocs_pages, mkdocs_theme, parallel
+from generator import mkdocs_keep, mkdocs_pages, mkdocs_theme, parallel, render
 from generator.build import build_site
 from generator.linkcheck import check_built_site, scan_page
 from generator.mkdocs_pages import PageCache
@@ -132,6 +132,30 @@ def test_a_preview_writes_over_the_last_builds_files_and_leaves_a_clean_builds(
     assert kept == files_of(tmp_path / "fresh")
     assert not (site / mkdocs_keep.STASH).exists()
     assert not (site / "incidents" / "removed-record").exists()
+
+
+def test_a_preview_compiles_each_template_once_and_again_when_it_changes(
+        project, tmp_path, fresh_plugin_state, monkeypatch):
+    class Counted(render.CompiledTemplates):
+        def dump_bytecode(self, bucket):
+            self.dumped.append(bucket.key)
+            super().dump_bytecode(bucket)
+
+    compiled = Counted()
+    monkeypatch.setattr(render, "COMPILED", compiled)
+    compiled.dumped = []
+    build(project, tmp_path / "first", workers=2, serve=True)
+    names = set(compiled.code)
+    assert len(names) > 20  # the theme's templates and the fact sheet's
+    compiled.dumped = []
+    template = project / "site_templates" / "incident.md.j2"
+    template.write_text(template.read_text(encoding="utf-8").replace(
+        "## Facts", "## Facts as recorded"), encoding="utf-8")
+    build(project, tmp_path / "second", workers=2, serve=True)
+    assert set(compiled.code) == names
+    assert len(compiled.dumped) == 1  # the edited template alone was compiled again
+    page = tmp_path / "second" / "incidents" / "green-zone-rockets-2020-12-20" / "index.html"
+    assert "Facts as recorded" in page.read_text(encoding="utf-8")
 
 
 def test_a_failed_preview_build_leaves_the_next_one_clean(project, tmp_path,
