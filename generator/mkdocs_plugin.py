@@ -50,6 +50,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self.last_converted = 0  # pages the last build converted (the rest came from cache)
         self.cache = mkdocs_pages.PageCache()  # kept across the rebuilds of a preview
         self.check_cache = CheckCache()  # like cache, for the fact files
+        self.render_memo = render.RenderMemo()  # like cache, for the rendered Markdown
         self.use_cache = False  # on under `mkdocs serve` and `factsheet serve`
         self.dirty = False  # `mkdocs serve --dirty`: MkDocs does not empty the site folder
         self.kept = mkdocs_keep.KeptFiles()  # a preview's site files, rewritten in place
@@ -91,7 +92,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
                                   f"({summary(result.problems)}):\n" + format_text(result.errors))
             os.environ.setdefault("SOURCE_DATE_EPOCH", epoch_of(build_date(result)))
             tree = render_checked(result, root / self.config.templates, config.site_name,
-                                  config.repo_url)
+                                  config.repo_url, self.render_memo if self.use_cache else None)
         for path, output in tree.items():
             if files.get_file_from_path(path) is not None:
                 raise PluginError(f"factsheet: {config.docs_dir}/{path} would be overwritten "

@@ -12,9 +12,10 @@ every ``{{ value }}`` for Markdown *and* HTML unless Python code marked it as ma
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections import Counter
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache, partial
 from pathlib import Path
@@ -25,6 +26,7 @@ from markupsafe import Markup
 from . import export, parallel, timeline, views
 from .check import CheckResult, fewer_collections
 from .model import ACTOR_FIELDS, ACTOR_KINDS, INCIDENT_FIELDS, Incident, Records, Source
+from .validate import references
 
 _SPACE = re.compile(r"\s+")
 _ESCAPES = str.maketrans({
@@ -67,10 +69,12 @@ def _finalize(value: object) -> object:
     return md_escape(value)
 
 
+_URL_UNSAFE = str.maketrans({c: f"%{ord(c):02X}" for c in " ()<>\"'`\\[]{}|^"})
+
+
 def link_target(url: str) -> Markup:
     """A URL made safe to stand in a Markdown link's parentheses."""
-    unsafe = {c: f"%{ord(c):02X}" for c in " ()<>\"'`\\[]{}|^"}
-    return Markup(url.translate(str.maketrans(unsafe)))
+    return Markup(url.translate(_URL_UNSAFE))
 
 
 class CompiledTemplates(jinja2.BytecodeCache):
@@ -130,13 +134,95 @@ class SiteOptions:
 Tree = dict[str, Output]
 
 
-def render_site(result: CheckResult, templates: Path, options: SiteOptions) -> Tree:
-    """Render every page and data file of the site from checked records."""
+Key = tuple[str, str]  # (kind, id) of a record
+
+
+@dataclass(slots=True)
+class RenderMemo:
+    """What a preview's last render made, so that the next renders only what an edit changes.
+
+    A record's page shows the record, the records it names (a source's outlet, an
+    actor's name, a related incident's title), the records that name it (the facts that
+    cite a source, the statements about an incident) and the records those name (the
+    speaker of such a statement): a page is rendered again when any of these changed.
+    ``tests/test_render_memo.py`` changes each record of the shipped project in turn and
+    checks that no other page's Markdown changes.  The pages listing every record, the
+    data files and the pages of templates/pages are always rendered again, and so is
+    everything when the templates, the settings or an article changed.
+    """
+
+    stamp: tuple | None = None  # the templates' content, the settings and the articles
+    records: dict[Key, object] = field(default_factory=dict)  # as rendered last
+    names: dict[Key, frozenset[Key]] = field(default_factory=dict)  # the ids each names
+    pages: dict[str, str] = field(default_factory=dict)  # record pages' Markdown
+    reused: int = 0  # pages the last render took from here (for the tests)
+
+
+def render_site(result: CheckResult, templates: Path, options: SiteOptions,
+                memo: RenderMemo | None = None) -> Tree:
+    """Render every page and data file of the site from checked records.
+
+    With a ``memo`` (a preview's, kept between its rebuilds), record pages no change
+    reaches are taken from the last render instead of being rendered again.
+    """
     with fewer_collections():
-        return _render_site(result, templates, options)
+        return _render_site(result, templates, options, memo)
 
 
-def _render_site(result: CheckResult, templates: Path, options: SiteOptions) -> Tree:
+def _record_keys(records: Records) -> dict[Key, object]:
+    keys: dict[Key, object] = {}
+    for kind in ("sources", "actors", "incidents", "statements"):
+        for ident, record in getattr(records, kind).items():
+            keys[kind, ident] = record
+    return keys
+
+
+def _templates_stamp(templates: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(templates.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(templates).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _corpus_stamp(result: CheckResult) -> str:
+    """The articles' text, which places each quote on its source's page."""
+    digest = hashlib.sha256()
+    for ident, text in sorted(result.corpus.raw.items()):
+        digest.update(f"{ident}\0{len(text)}\0".encode())
+        digest.update(text.encode())
+    return digest.hexdigest()
+
+
+def _stale(memo: RenderMemo, stamp: tuple, keys: dict[Key, object],
+           names: dict[Key, frozenset[Key]]) -> set[Key] | None:
+    """The records whose pages must be rendered again; None for every page."""
+    if memo.stamp != stamp:
+        return None
+    changed = {key for key in keys.keys() | memo.records.keys()
+               if not _same(memo.records.get(key), keys.get(key))}
+    named_by: dict[Key, set[Key]] = defaultdict(set)  # the records that name each, now or before
+    for table in (memo.names, names):
+        for key, named in table.items():
+            for target in named:
+                named_by[target].add(key)
+    empty: frozenset[Key] = frozenset()
+    stale = set(changed)
+    for key in changed:
+        stale |= memo.names.get(key, empty) | names.get(key, empty)
+        for naming in named_by.get(key, ()):
+            stale.add(naming)
+            stale |= memo.names.get(naming, empty) | names.get(naming, empty)
+    return stale
+
+
+def _same(old: object, new: object) -> bool:
+    return old is new or (old is not None and new is not None and old == new)
+
+
+def _render_site(result: CheckResult, templates: Path, options: SiteOptions,
+                 memo: RenderMemo | None) -> Tree:
     records = result.records
     positions = {key: match.start for key, match in result.corpus.matches.items()}
     index = views.build_index(records, positions)
@@ -162,8 +248,11 @@ def _render_site(result: CheckResult, templates: Path, options: SiteOptions) -> 
     tree: Tree = {}
     jobs: list[tuple[str, str, str | None, dict]] = []
 
+    order: list[tuple[str, str | None]] = []  # every page, rendered or kept
+
     def page(path: str, template: str, origin: str | None = None, **extra) -> None:
         jobs.append((path, template, origin, extra))
+        order.append((path, origin))
 
     def render_page(path: str, template: str, extra: dict) -> str:
         notes = views.Footnotes(records, path)
@@ -186,29 +275,49 @@ def _render_site(result: CheckResult, templates: Path, options: SiteOptions) -> 
     page("sources/index.md", "sources.md.j2")
     page("disputed.md", "disputed.md.j2")
     page("timeline.md", "timeline.md.j2")
+    keys = _record_keys(records)
+    names = {key: frozenset((kind, ident) for kind, ident, _, _ in references(record))
+             for key, record in keys.items() if key[0] != "sources"}
+    stamp = (_templates_stamp(templates), options, _corpus_stamp(result))
+    stale = _stale(memo, stamp, keys, names) if memo is not None else None
+    kept: dict[str, str] = {}  # record pages taken from the memo
+    record_paths: list[str] = []
+
+    def record_page(kind: str, record, template: str, **extra) -> None:
+        path = views.page_path(kind, record.id)
+        record_paths.append(path)
+        if stale is not None and (kind, record.id) not in stale and path in memo.pages:
+            kept[path] = memo.pages[path]
+            order.append((path, record.loc.path))
+            return
+        if kind == "incidents":
+            extra["jsonld"] = Markup(export.incident_jsonld(record, records))
+        page(path, template, record.loc.path, **extra)
+
     for incident in chronology:
-        path = views.page_path("incidents", incident.id)
-        page(path, "incident.md.j2", incident.loc.path, incident=incident,
-             jsonld=Markup(export.incident_jsonld(incident, records)))
+        record_page("incidents", incident, "incident.md.j2", incident=incident)
     for actor in records.actors.values():
-        page(views.page_path("actors", actor.id), "actor.md.j2", actor.loc.path, actor=actor)
+        record_page("actors", actor, "actor.md.j2", actor=actor)
     for statement in records.statements.values():
-        page(views.page_path("statements", statement.id), "statement.md.j2",
-             statement.loc.path, statement=statement)
+        record_page("statements", statement, "statement.md.j2", statement=statement)
     for source in records.sources.values():
-        page(views.page_path("sources", source.id), "source.md.j2", source.loc.path,
-             source=source)
+        record_page("sources", source, "source.md.j2", source=source)
     pages_dir = templates / "pages"
     if pages_dir.is_dir():
         for static in sorted(pages_dir.glob("*.md")):
             page(static.name, f"pages/{static.name}")
     for template in sorted({job[1] for job in jobs}):
         env.get_template(template)  # compiled once, before any worker starts
-    pages = _render_all(jobs, render_page, lambda: export.data_files(records, index))
-    for (path, _template, origin, _extra), content in zip(jobs, pages.contents):
-        tree[path] = Output(content, origin)
+    pages = _render_all(jobs, render_page, lambda: export.data_files(records, index),
+                        work=max(len(jobs), len(keys)))
+    made = {job[0]: content for job, content in zip(jobs, pages.contents)}
+    for path, origin in order:
+        tree[path] = Output(kept[path] if path in kept else made[path], origin)
     for path, content in pages.data.items():
         tree[path] = Output(content)
+    if memo is not None:
+        memo.stamp, memo.records, memo.names, memo.reused = stamp, keys, names, len(kept)
+        memo.pages = {path: tree[path].content for path in record_paths}
     return tree
 
 
@@ -223,8 +332,13 @@ class _Rendered:
     data: dict[str, bytes]
 
 
-def _render_all(jobs: list, render_page, data_files) -> _Rendered:
-    """Render every page, in forked processes on every core when there are many pages."""
+def _render_all(jobs: list, render_page, data_files, work: int) -> _Rendered:
+    """Render every page, in forked processes on every core when there is much to render.
+
+    ``work`` is about how many pages' worth the jobs are: the pages that list every
+    record cost as much as a page per record, which matters when a preview renders
+    only those and the few pages an edit reaches.
+    """
     def render_share(indices: range) -> list[str | None]:
         out: list[str | None] = []
         for i in indices:
@@ -235,9 +349,10 @@ def _render_all(jobs: list, render_page, data_files) -> _Rendered:
                 out.append(None)
         return out
 
-    shares = [range(i, min(i + PAGES_PER_SHARE, len(jobs)))
-              for i in range(0, len(jobs), PAGES_PER_SHARE)]
-    workers = min(parallel.cores(), len(jobs) // MIN_PAGES_PER_WORKER)
+    workers = min(parallel.cores(), work // MIN_PAGES_PER_WORKER)
+    # a few big pages are shared out one or two at a time, many small ones in hundreds
+    size = max(1, min(PAGES_PER_SHARE, len(jobs) // (4 * max(workers, 1))))
+    shares = [range(i, min(i + size, len(jobs))) for i in range(0, len(jobs), size)]
     results, data = parallel.fork_map(render_share, shares, workers, meanwhile=data_files)
     contents = [content for share in results for content in share]
     for i, content in enumerate(contents):

@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from .check import CheckResult
-from .render import SiteOptions, Tree, render_site
+from .render import RenderMemo, SiteOptions, Tree, render_site
 
 def build_date(result: CheckResult) -> date:
     """The date a build is stamped with: SOURCE_DATE_EPOCH, else the newest article's.
@@ -33,7 +33,7 @@ def epoch_of(day: date) -> str:
 
 
 def render_checked(result: CheckResult, templates: Path, site_name: str,
-                   repo_url: str | None = None) -> Tree:
+                   repo_url: str | None = None, memo: RenderMemo | None = None) -> Tree:
     """Render a project whose check passed, stamped with its deterministic build date."""
     options = SiteOptions(site_name=site_name, build_date=build_date(result), repo_url=repo_url)
-    return render_site(result, templates, options)
+    return render_site(result, templates, options, memo)

@@ -25,11 +25,9 @@ def page_path(kind: str, ident: str) -> str:
 
 def relative(from_page: str, to_page: str) -> str:
     """A link from one page of the tree to another (MkDocs resolves .md links)."""
-    anchor = ""
-    if "#" in to_page:
-        to_page, anchor = to_page.split("#", 1)
-        anchor = "#" + anchor
-    return _relpath(to_page, posixpath.dirname(from_page) or ".") + anchor
+    to_page, hash_mark, anchor = to_page.partition("#")
+    # the folder of a page path (relative, as the tree's are): posixpath.dirname, faster
+    return _relpath(to_page, from_page.rpartition("/")[0] or ".") + hash_mark + anchor
 
 
 # Pages link to the same few thousand pages from a handful of folders: compute each once.

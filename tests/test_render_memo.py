@@ -1,0 +1,148 @@
+"""A preview renders again only the pages an edit reaches (``render.RenderMemo``).
+
+The memo's rule of which pages depend on which records is checked against the shipped
+templates: each record of the shipped project is changed in turn, in what it shows and in
+the records it names, and the tree rendered with the memo must equal a full render.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator import render
+from generator.check import CheckResult, check_project
+from generator.model import FuzzyDate, Records
+from generator.site import render_checked
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATES = REPO / "site_templates"
+
+
+@pytest.fixture(scope="module")
+def checked() -> CheckResult:
+    result = check_project(REPO)
+    assert not result.errors
+    return result
+
+
+def with_record(result: CheckResult, kind: str, record) -> CheckResult:
+    """``result`` with one record replaced (or removed, when ``record`` is None)."""
+    tables = {name: dict(getattr(result.records, name))
+              for name in ("sources", "actors", "incidents", "statements")}
+    ident = record.id if record is not None else None
+    if record is None:
+        return result
+    tables[kind][ident] = record
+    return CheckResult(Records(**tables), [], result.corpus, result.counts)
+
+
+def later(day: FuzzyDate) -> FuzzyDate:
+    one = datetime.timedelta(days=1)
+    return FuzzyDate(f"{day.start + one}/{day.end + one}", day.start + one, day.end + one,
+                     "window")
+
+
+def edits(result: CheckResult):
+    """(what, kind, changed record) for each record: what it shows, then what it names."""
+    records = result.records
+    other_actor = sorted(records.actors)[0]
+    for source in records.sources.values():
+        outlet = dataclasses.replace(source.outlet, value=f"{source.outlet.value} Edited")
+        yield "outlet and title", "sources", dataclasses.replace(
+            source, outlet=outlet, title=f"{source.title} Edited")
+    for actor in records.actors.values():
+        yield "name", "actors", dataclasses.replace(actor, name=actor.name + " Edited",
+                                                    aliases=[*actor.aliases, "Edited"])
+        if actor.claims:
+            yield "a claim removed", "actors", dataclasses.replace(actor, claims=actor.claims[1:])
+    for incident in records.incidents.values():
+        claims = copy.deepcopy(incident.claims)
+        for claim in claims:
+            claim.detail = (claim.detail or "") + " edited"
+        yield "title, place, date and details", "incidents", dataclasses.replace(
+            incident, title=incident.title + " Edited", place=incident.place + " edited",
+            date=later(incident.date), claims=claims)
+        named = [c for c in incident.claims if c.field.value == "actor"]
+        if named:
+            yield "an actor claim removed", "incidents", dataclasses.replace(
+                incident, claims=[c for c in incident.claims if c is not named[0]])
+        if incident.related:
+            yield "related removed", "incidents", dataclasses.replace(incident, related=[],
+                                                                       related_locs=[])
+    for statement in records.statements.values():
+        text = dataclasses.replace(statement.text, text=statement.text.text + " edited")
+        date = dataclasses.replace(statement.date, value=later(statement.date.value)) \
+            if isinstance(statement.date.value, FuzzyDate) else statement.date
+        yield "text and date", "statements", dataclasses.replace(statement, text=text, date=date)
+        yield "speaker and about changed", "statements", dataclasses.replace(
+            statement, speaker=other_actor if statement.speaker != other_actor
+            else sorted(records.actors)[1], about=[], about_locs=[])
+
+
+def contents(tree: render.Tree) -> dict[str, str | bytes]:
+    return {path: output.content for path, output in tree.items()}
+
+
+def test_each_edit_renders_the_same_tree_as_a_full_render(checked):
+    memo = render.RenderMemo()
+    render_checked(checked, TEMPLATES, "Fact sheet", memo=memo)
+    assert memo.reused == 0
+    start = dataclasses.replace(memo, records=dict(memo.records), names=dict(memo.names),
+                                pages=dict(memo.pages))
+    wrong, reused = [], []
+    for what, kind, record in edits(checked):
+        edited = with_record(checked, kind, record)
+        memo = dataclasses.replace(start, records=dict(start.records),
+                                   names=dict(start.names), pages=dict(start.pages))
+        incremental = contents(render_checked(edited, TEMPLATES, "Fact sheet", memo=memo))
+        full = contents(render_checked(edited, TEMPLATES, "Fact sheet"))
+        assert list(incremental) == list(full)  # the same pages, in the same order
+        stale = sorted(path for path in full if incremental[path] != full[path])
+        if stale:
+            wrong.append(f"{kind}/{record.id} ({what}): {stale}")
+        reused.append(memo.reused)
+    assert not wrong, "pages left as they were before the edit:\n" + "\n".join(wrong)
+    pages = sum(1 for path in full if path.count("/") == 1 and not path.endswith("index.md"))
+    assert min(reused) > 0 and sum(reused) / len(reused) > pages / 2  # most pages kept
+
+
+def test_a_new_record_and_a_removed_one_are_rendered_and_dropped(checked):
+    memo = render.RenderMemo()
+    render_checked(checked, TEMPLATES, "Fact sheet", memo=memo)
+    incident = next(iter(checked.records.incidents.values()))
+    copied = dataclasses.replace(incident, id=incident.id + "-copy")
+    edited = with_record(checked, "incidents", copied)
+    tree = render_checked(edited, TEMPLATES, "Fact sheet", memo=memo)
+    assert contents(tree) == contents(render_checked(edited, TEMPLATES, "Fact sheet"))
+    assert f"incidents/{copied.id}.md" in tree
+    tree = render_checked(checked, TEMPLATES, "Fact sheet", memo=memo)  # and gone again
+    assert f"incidents/{copied.id}.md" not in tree
+    assert contents(tree) == contents(render_checked(checked, TEMPLATES, "Fact sheet"))
+
+
+def test_a_changed_template_or_article_renders_every_page_again(checked, tmp_path):
+    templates = tmp_path / "site_templates"
+    shutil.copytree(TEMPLATES, templates)
+    memo = render.RenderMemo()
+    render_checked(checked, templates, "Fact sheet", memo=memo)
+    render_checked(checked, templates, "Fact sheet", memo=memo)
+    assert memo.reused == len(memo.pages)  # nothing changed: every record page kept
+    macros = templates / "_macros.md.j2"
+    macros.write_text(macros.read_text(encoding="utf-8").replace(
+        "the article itself", "the article alone"), encoding="utf-8")
+    tree = render_checked(checked, templates, "Fact sheet", memo=memo)
+    assert memo.reused == 0
+    assert contents(tree) == contents(render_checked(checked, templates, "Fact sheet"))
+    raw = dict(checked.corpus.raw)
+    first = sorted(raw)[0]
+    raw[first] = raw[first] + "\n"
+    moved = CheckResult(checked.records, [], dataclasses.replace(checked.corpus, raw=raw),
+                        checked.counts)
+    render_checked(moved, templates, "Fact sheet", memo=memo)
+    assert memo.reused == 0
