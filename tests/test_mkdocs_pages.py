@@ -174,6 +174,32 @@ def test_a_failed_preview_build_leaves_the_next_one_clean(project, tmp_path,
     assert files_of(site) == files_of(tmp_path / "fresh")
 
 
+def test_the_search_plugin_rewrites_only_the_pages_it_can_change(
+        project, tmp_path, fresh_plugin_state, monkeypatch):
+    import re
+    import types
+
+    from material.plugins.search import plugin as search_plugin
+
+    (project / "site_templates" / "pages" / "searchy.md").write_text(
+        '# Searchy\n\n<p data-search-exclude="true">Left out of the index</p>\n',
+        encoding="utf-8")
+    build(project, tmp_path / "serial", workers=0)
+    rewritten = []
+
+    def sub(pattern, replacement, text, *args, **kwargs):
+        rewritten.append(text)
+        return re.sub(pattern, replacement, text, *args, **kwargs)
+
+    monkeypatch.setattr(search_plugin, "re", types.SimpleNamespace(split=re.split, sub=sub))
+    build(project, tmp_path / "parallel", workers=2)
+    assert files_of(tmp_path / "serial") == files_of(tmp_path / "parallel")
+    page = (tmp_path / "parallel" / "searchy" / "index.html").read_text(encoding="utf-8")
+    assert "Left out of the index" in page and 'data-search-exclude="true"' not in page
+    rewritten = [text for text in rewritten if text]  # the rest were given no HTML
+    assert len(rewritten) == 1 and "data-search-exclude" in rewritten[0]
+
+
 def test_the_theme_rendered_in_workers_is_byte_identical_and_scanned_as_written(
         project, tmp_path, fresh_plugin_state):
     scanned = {}
