@@ -10,7 +10,9 @@ end removes every file the build did not write again.  The folder then holds exa
 what a clean build leaves in it.
 
 A file put back is marked as not yet written by setting its modification time to zero;
-writing it again gives it the current time.
+writing it again gives it the current time.  While the build runs, MkDocs' ``write_file``
+(pages, the theme's pages, the search index) leaves a file put back as it is when the new
+bytes are the same, and only marks it as written: most pages of a rebuild are unchanged.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from mkdocs import utils
+
 STASH = ".factsheet-last-build"
 
 
@@ -28,6 +32,8 @@ class KeptFiles:
 
     def __init__(self) -> None:
         self.site: Path | None = None  # set from set_aside to remove_unwritten
+        self._write_file = None  # MkDocs' own, while this build writes in its place
+        self.unchanged = 0  # files the last build found unchanged (for the tests)
 
     def set_aside(self, site_dir: str) -> None:
         """Before MkDocs empties the site folder: move what it holds out of its way."""
@@ -90,9 +96,35 @@ class KeptFiles:
         self.site = site
         return kept
 
+    def write_unchanged_in_place(self) -> None:
+        """From now to the end of the build, files MkDocs writes with the bytes they
+        already have are not written again (see the module's docstring)."""
+        if self.site is None or self._write_file is not None:
+            return
+        write_file = self._write_file = utils.write_file
+
+        def write_if_changed(content: bytes, output_path: str) -> None:
+            """MkDocs' ``write_file``, except that a file put back (modification time
+            zero) that holds exactly ``content`` is only marked as written."""
+            try:
+                stat = os.stat(output_path)
+                if stat.st_mtime_ns == 0 and stat.st_size == len(content):
+                    with open(output_path, "rb") as file:
+                        if file.read() == content:
+                            os.utime(output_path)
+                            self.unchanged += 1
+                            return
+            except OSError:
+                pass
+            write_file(content, output_path)
+
+        self.unchanged = 0
+        utils.write_file = write_if_changed
+
     def remove_unwritten(self) -> int:
         """At the end of the build: remove each file put back and not written again, and
         the folders that leaves empty.  Returns how many files were removed."""
+        self._restore_write_file()
         site, self.site = self.site, None
         if site is None:
             return 0
@@ -100,7 +132,12 @@ class KeptFiles:
 
     def discard(self) -> None:
         """A build failed: nothing is put back; the next build starts from what is there."""
+        self._restore_write_file()
         self.site = None
+
+    def _restore_write_file(self) -> None:
+        if self._write_file is not None:
+            utils.write_file, self._write_file = self._write_file, None
 
 
 def _remove_unwritten(folder: str, top: bool = False) -> int:

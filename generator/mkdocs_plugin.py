@@ -78,6 +78,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
 
     def on_shutdown(self) -> None:
         """The preview ends: delete the files its caches kept."""
+        self.kept.discard()
         self.cache.close()
         self.theme_cache.close()
 
@@ -134,6 +135,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         # MkDocs has emptied the site folder and is about to write it: a preview's pages
         # are written over the last build's copies
         self.last_kept = self.kept.put_back(f.dest_uri for f in files)
+        self.kept.write_unchanged_in_place()
         if self.use_cache:
             env.bytecode_cache = render.COMPILED  # the theme compiled once per preview
         self.page_scans, self._themed, self._written = {}, {}, None
