@@ -161,9 +161,10 @@ def apply(page: Page, rendered: Rendered, files) -> None:
         page._title_from_render = rendered.title
         page.present_anchor_ids = set(rendered.anchors)
         if rendered.links is not None:
-            page.links_to_anchors = {files.get_file_from_path(uri): dict(anchors)
+            by_uri = files.src_uris  # the workers send each file's src_uri as it is
+            page.links_to_anchors = {by_uri[uri]: dict(anchors)
                                      for uri, anchors in rendered.links.items()
-                                     if files.get_file_from_path(uri) is not None}
+                                     if uri in by_uri}
         for name, level, message in rendered.logs:
             logging.getLogger(name).log(level, message)
 
