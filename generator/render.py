@@ -275,18 +275,21 @@ def _render_site(result: CheckResult, templates: Path, options: SiteOptions,
     page("sources/index.md", "sources.md.j2")
     page("disputed.md", "disputed.md.j2")
     page("timeline.md", "timeline.md.j2")
-    keys = _record_keys(records)
-    names = {key: frozenset((kind, ident) for kind, ident, _, _ in references(record))
-             for key, record in keys.items() if key[0] != "sources"}
-    stamp = (_templates_stamp(templates), options, _corpus_stamp(result))
-    stale = _stale(memo, stamp, keys, names) if memo is not None else None
+    stale = None  # the records whose pages are rendered again; None: every page
+    if memo is not None:
+        keys = _record_keys(records)
+        names = {key: frozenset((kind, ident) for kind, ident, _, _ in references(record))
+                 for key, record in keys.items() if key[0] != "sources"}
+        stamp = (_templates_stamp(templates), options, _corpus_stamp(result))
+        stale = _stale(memo, stamp, keys, names)
     kept: dict[str, str] = {}  # record pages taken from the memo
     record_paths: list[str] = []
 
     def record_page(kind: str, record, template: str, **extra) -> None:
         path = views.page_path(kind, record.id)
         record_paths.append(path)
-        if stale is not None and (kind, record.id) not in stale and path in memo.pages:
+        if stale is not None and memo is not None and (kind, record.id) not in stale \
+                and path in memo.pages:
             kept[path] = memo.pages[path]
             order.append((path, record.loc.path))
             return
@@ -309,7 +312,8 @@ def _render_site(result: CheckResult, templates: Path, options: SiteOptions,
     for template in sorted({job[1] for job in jobs}):
         env.get_template(template)  # compiled once, before any worker starts
     pages = _render_all(jobs, render_page, lambda: export.data_files(records, index),
-                        work=max(len(jobs), len(keys)))
+                        work=max(len(jobs), len(records.incidents) + len(records.actors)
+                                 + len(records.statements) + len(records.sources)))
     made = {job[0]: content for job, content in zip(jobs, pages.contents)}
     for path, origin in order:
         tree[path] = Output(kept[path] if path in kept else made[path], origin)
