@@ -25,7 +25,8 @@ from markupsafe import Markup
 
 from . import export, parallel, timeline, views
 from .check import CheckResult, fewer_collections
-from .model import ACTOR_FIELDS, ACTOR_KINDS, INCIDENT_FIELDS, Incident, Records, Source
+from .model import (ACTOR_FIELDS, ACTOR_KINDS, INCIDENT_FIELDS, KINDS, Incident, Records,
+                    Source)
 from .validate import references
 
 _SPACE = re.compile(r"\s+")
@@ -171,7 +172,7 @@ def render_site(result: CheckResult, templates: Path, options: SiteOptions,
 
 def _record_keys(records: Records) -> dict[Key, object]:
     keys: dict[Key, object] = {}
-    for kind in ("sources", "actors", "incidents", "statements"):
+    for kind in KINDS:
         for ident, record in getattr(records, kind).items():
             keys[kind, ident] = record
     return keys
@@ -312,8 +313,7 @@ def _render_site(result: CheckResult, templates: Path, options: SiteOptions,
     for template in sorted({job[1] for job in jobs}):
         env.get_template(template)  # compiled once, before any worker starts
     pages = _render_all(jobs, render_page, lambda: export.data_files(records, index),
-                        work=max(len(jobs), len(records.incidents) + len(records.actors)
-                                 + len(records.statements) + len(records.sources)))
+                        work=max(len(jobs), sum(len(getattr(records, k)) for k in KINDS)))
     made = {job[0]: content for job, content in zip(jobs, pages.contents)}
     for path, origin in order:
         tree[path] = Output(kept[path] if path in kept else made[path], origin)

@@ -17,7 +17,7 @@ import pytest
 
 from generator import render
 from generator.check import CheckResult, check_project
-from generator.model import FuzzyDate, Records
+from generator.model import KINDS, FuzzyDate, Records
 from generator.site import render_checked
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,13 +32,9 @@ def checked() -> CheckResult:
 
 
 def with_record(result: CheckResult, kind: str, record) -> CheckResult:
-    """``result`` with one record replaced (or removed, when ``record`` is None)."""
-    tables = {name: dict(getattr(result.records, name))
-              for name in ("sources", "actors", "incidents", "statements")}
-    ident = record.id if record is not None else None
-    if record is None:
-        return result
-    tables[kind][ident] = record
+    """``result`` with one record replaced, or added."""
+    tables = {name: dict(getattr(result.records, name)) for name in KINDS}
+    tables[kind][record.id] = record
     return CheckResult(Records(**tables), [], result.corpus, result.counts)
 
 
