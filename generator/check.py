@@ -18,7 +18,8 @@ from .errors import Location, Problem
 from .lint import lint_record
 from .load import (FactFile, accept, check_kind_folders, check_stray_files, display_path,
                    fact_files, read_fact_file)
-from .model import Actor, Citation, Claim, Established, Incident, Records, Source, Statement
+from .model import (KINDS, Actor, Citation, Claim, Established, Incident, Records, Source,
+                    Statement)
 from .parallel import cores, fork_then
 from .validate import check_incident_rules, check_references, references
 from .yamlfile import read_text
@@ -224,9 +225,7 @@ def _check_project(root: Path, workers: int, keep: bool,
         shares = [[_Checked.unpacked(one) for one in share] for share in packed]
     refs: list[tuple[str, str, str, Location]] = []
     cited: set[str] = set()
-    ids: dict[str, dict[str, object]] = {"sources": records.sources, "actors": records.actors,
-                                         "incidents": records.incidents,
-                                         "statements": records.statements}
+    ids: dict[str, dict[str, object]] = {kind: getattr(records, kind) for kind in KINDS}
     citations = 0
     for checked in (checked for share in shares for checked in share):
         fact = checked.fact

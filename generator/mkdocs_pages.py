@@ -75,7 +75,7 @@ class _Capture(logging.Handler):
 
 
 def _render_one(uri: str, config, files, search, capture: _Capture) -> Rendered:
-    file = files.get_file_from_path(uri)
+    file = files.src_uris[uri]
     page = file.page if file.page is not None else Page(None, file, config)
     capture.records = []
     page.read_source(config)
@@ -103,7 +103,7 @@ def workers_available() -> int:
 def render_pages(config, files, uris: list[str], workers: int) -> dict[str, Rendered]:
     """Render ``uris`` (src_uri of generated pages) in ``workers`` forked processes."""
     search = _search_plugin(config)
-    sizes = {uri: len(files.get_file_from_path(uri).content_string) for uri in uris}
+    sizes = {uri: len(files.src_uris[uri].content_string) for uri in uris}
     workers = max(1, min(workers, max(len(uris) // MIN_PAGES_PER_WORKER,
                                       sum(sizes.values()) // MIN_BYTES_PER_WORKER)))
     forked = workers >= 2 and parallel.can_fork()

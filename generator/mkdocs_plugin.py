@@ -95,7 +95,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             tree = render_checked(result, root / self.config.templates, config.site_name,
                                   config.repo_url, self.render_memo if self.use_cache else None)
         for path, output in tree.items():
-            if files.get_file_from_path(path) is not None:
+            if path in files.src_uris:
                 raise PluginError(f"factsheet: {config.docs_dir}/{path} would be overwritten "
                                   "by a generated page; rename or remove it")
             generated = File.generated(config, path, content=output.content)
@@ -143,7 +143,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             self.last_themed = len(self._sources)
             return env
         sources = {uri: markdown for uri, markdown in self._sources.items()
-                   if (f := files.get_file_from_path(uri)) is not None and f.page is not None
+                   if (f := files.src_uris.get(uri)) is not None and f.page is not None
                    and not f.inclusion.is_excluded()}
         valid, stale = {}, list(sources)
         if self.use_cache:

@@ -111,7 +111,7 @@ class ThemeWorkers:
             done = []
             for index, uri in share:
                 capture.records = []
-                page = files.get_file_from_path(uri).page
+                page = files.src_uris[uri].page
                 path = spool / f"{index}.html"
                 try:
                     html = _render_theme(page, config, doc_files, nav, get_template)
