@@ -388,10 +388,20 @@ def fact_files(root: Path) -> list[tuple[str, Path]]:
 
 
 def stray_files(root: Path) -> list[Path]:
-    """YAML files under `facts/` that no kind folder holds, so would silently be ignored."""
-    kinds = {root / "facts" / k for k in model.KINDS}
-    return sorted(p for p in (root / "facts").rglob("*.y*ml")
-                  if p.suffix in (".yaml", ".yml") and p.parent not in kinds)
+    """YAML files under `facts/` that no kind folder holds, so would silently be ignored.
+
+    Linked folders are not followed.  ``os.walk`` lists each folder once; ``rglob`` made a
+    path object of each of the thousands of files the kind folders hold (40 ms at 5,000
+    incidents, after the workers of a check are done).
+    """
+    facts = root / "facts"
+    kinds = {str(facts / kind) for kind in model.KINDS}
+    found = []
+    for folder, subfolders, names in os.walk(facts):
+        if folder not in kinds:  # the files of kind folders are read (their folders not)
+            found += [Path(folder, name) for name in (*names, *subfolders)
+                      if os.path.splitext(name)[1] in (".yaml", ".yml")]
+    return sorted(found)
 
 
 def display_path(path: Path, root: Path) -> str:

@@ -134,6 +134,24 @@ def test_kind_folder_that_is_a_symbolic_link_is_refused(tmp_path):
     assert result.records.actors == {}
 
 
+def test_yaml_files_outside_the_kind_folders_are_stray(tmp_path):
+    root = write_project(tmp_path / "project")
+    facts = root / "facts"
+    for stray in ("x.yaml", ".hidden.yml", "incidents/nested/deeper.yaml", "folder.yaml/in.yml",
+                  "other/deep/d.yml"):
+        (facts / stray).parent.mkdir(parents=True, exist_ok=True)
+        (facts / stray).write_text("id: x\n")
+    (facts / "notes.txt").write_text("not YAML")
+    (facts / "incidents" / "folder.yaml").mkdir()  # a folder in a kind folder: nothing to read
+    (facts / "elsewhere").mkdir()
+    os.symlink(facts / "other", facts / "linked")  # a linked folder is not followed
+    os.symlink(facts / "other", facts / "linked.yaml")  # but is a stray name itself
+    stray = sorted(str(p.location) for p in check_project(root).problems if p.code == "stray-file")
+    assert stray == ["facts/.hidden.yml", "facts/folder.yaml", "facts/folder.yaml/in.yml",
+                     "facts/incidents/nested/deeper.yaml", "facts/linked.yaml",
+                     "facts/other/deep/d.yml", "facts/x.yaml"]
+
+
 # --- ids and page paths ------------------------------------------------------------------
 
 @pytest.mark.parametrize("ident", ["../etc", "a/b", "a\\b", "Iraqi", "iraqi.military",
