@@ -43,21 +43,21 @@ class Node:
     needs the place of most of them only to report a problem.
     """
 
-    __slots__ = ("value", "path", "line", "column", "key_marks")
+    __slots__ = ("value", "path", "mark", "key_marks")
 
-    def __init__(self, value: Any, path: str, line: int, column: int,
-                 key_marks: dict[str, tuple[int, int]] | None = None) -> None:
-        self.value, self.path, self.line, self.column = value, path, line, column
-        self.key_marks = key_marks  # key -> (line, column), for mappings
+    def __init__(self, value: Any, path: str, mark,
+                 key_marks: dict[str, Any] | None = None) -> None:
+        self.value, self.path, self.mark = value, path, mark  # libyaml's mark: 0-based
+        self.key_marks = key_marks  # key -> its mark, for mappings
 
     @property
     def loc(self) -> Location:
-        return Location(self.path, self.line, self.column)
+        return Location(self.path, self.mark.line + 1, self.mark.column + 1)
 
     def key_loc(self, key: str) -> Location:
         """Where ``key`` is written in this mapping (where the mapping starts if absent)."""
         mark = self.key_marks.get(key) if self.key_marks else None
-        return Location(self.path, *mark) if mark else self.loc
+        return Location(self.path, mark.line + 1, mark.column + 1) if mark else self.loc
 
     @property
     def kind(self) -> str:
@@ -272,16 +272,16 @@ class _EventReader:
                             key = text
                         else:
                             key = self.key(quiet_, items, keys, mark, text, tag)
-                        mark_ = (mark.line + 1, mark.column + 1)
+                        mark_ = mark
                         continue
                     if tag is text_tag or tag == text_tag:
-                        node = Node(text, path, mark.line + 1, mark.column + 1)
+                        node = Node(text, path, mark)
                     else:
                         value, known = _typed(tag, text)
                         if not known and not (quiet_ or key is skip):
                             self.error(mark, "yaml-tag", f"unsupported tag {tag!r}",
                                        _UNSUPPORTED_TAG_HINT)
-                        node = Node(value, path, mark.line + 1, mark.column + 1)
+                        node = Node(value, path, mark)
                 else:
                     if root_mark is None:
                         root_mark = mark
@@ -294,7 +294,7 @@ class _EventReader:
                                        "merge keys (<<) and complex keys are not supported")
                             key = skip
                             continue
-                        node = Node(None, path, mark.line + 1, mark.column + 1)
+                        node = Node(None, path, mark)
                     else:  # the start of a mapping or list
                         depth += 1
                         if depth > MAX_DEPTH:
@@ -307,7 +307,7 @@ class _EventReader:
                         mapping = kind is _MAPPING_START
                         keys = {} if mapping else None
                         items = {} if mapping else []
-                        node_ = Node(items, path, mark.line + 1, mark.column + 1, keys)
+                        node_ = Node(items, path, mark, keys)
                         key, mark_, quiet_, start = no_key, None, quiet or as_key, mark
                         continue
             if node_ is None:
@@ -337,7 +337,7 @@ class _EventReader:
         if key in items:
             if not quiet:
                 self.error(mark, "duplicate-key",
-                           f"duplicate key {key!r} (first at line {keys[key][0]})",
+                           f"duplicate key {key!r} (first at line {keys[key].line + 1})",
                            "YAML keeps only the last value of a repeated key; merge the two")
             return _SKIP
         return key
