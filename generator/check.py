@@ -17,7 +17,7 @@ from . import citations as cit
 from .errors import Location, Problem
 from .lint import lint_record
 from .load import (FactFile, accept, check_kind_folders, check_stray_files, display_path,
-                   fact_files, read_fact_file)
+                   fact_files, read_fact_file, read_unlinked)
 from .model import (KINDS, Actor, Citation, Claim, Established, Incident, Records, Source,
                     Statement)
 from .parallel import cores, fork_then
@@ -294,7 +294,7 @@ def _check_fact(fact: FactFile, context: _Context) -> _Checked:
 def _bytes(path: Path) -> bytes | None:
     """A plain file's bytes, or None (a link, or unreadable: read_fact_file says why)."""
     try:
-        return None if path.is_symlink() else path.read_bytes()
+        return read_unlinked(path)
     except OSError:
         return None
 
