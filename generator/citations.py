@@ -58,7 +58,10 @@ def find_quote(quote: str, text: str, allow_gaps: bool = True) -> Match | None:
     quote = normalize(quote)
     if not quote:
         return None
-    segments = [s for s in _ELLIPSIS.split(quote) if s] if allow_gaps else [quote]
+    if allow_gaps and "..." in quote:  # "[...]" holds it too; most quotes have no gap
+        segments = [s for s in _ELLIPSIS.split(quote) if s]
+    else:
+        segments = [quote]
     if not segments:
         return None
     match = _find_segments(segments, text)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.citations import digits_in, number_in
+from generator.citations import digits_in, find_quote, normalize, number_in
 
 # The pattern as first written, look-behinds first; `digits_in` uses an equivalent spelling
 # that the regular-expression engine searches five times as fast.
@@ -40,3 +40,17 @@ def test_figures_in_words_count_too():
     assert number_in(4, "four rockets were fired")
     assert number_in(2500, "2,500 troops")
     assert not number_in(5, "four rockets were fired")
+
+
+@pytest.mark.parametrize("quote", ["four rockets ... the convoy", "four rockets … the convoy",
+                                   "four rockets [...] the convoy", "four rockets [ ... ] the convoy"])
+def test_each_form_of_ellipsis_stands_for_a_gap(quote):
+    text = normalize("In operation 2, four rockets were fired at the convoy in Dortelsha")
+    assert find_quote(quote, text) is not None
+    assert find_quote(quote, text, allow_gaps=False) is None
+
+
+def test_a_quote_without_ellipsis_must_stand_whole():
+    text = normalize("four rockets were fired at the convoy")
+    assert find_quote("rockets were fired", text) is not None
+    assert find_quote("rockets fired", text) is None
