@@ -257,8 +257,9 @@ def _check_project(root: Path, workers: int, keep: bool,
 
 
 def _split(files: list, workers: int) -> list[list]:
-    """Consecutive shares of ``files``, several per worker so that each gets a fair mix."""
-    size = max(1, -(-len(files) // (workers * 8)))
+    """Consecutive shares of ``files``, many per worker so that each gets a fair mix
+    (the workers share the cores with the main process while it reads the sources)."""
+    size = max(1, -(-len(files) // (workers * 32)))
     return [files[i:i + size] for i in range(0, len(files), size)]
 
 
