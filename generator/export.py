@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 
 from .model import Claim, Established, FuzzyDate, Quantity, Records
-from .views import Index
 
 
 def _date(value: FuzzyDate | None) -> dict | None:
@@ -41,28 +41,32 @@ def _claim(claim: Claim) -> dict:
                            "according_to": c.according_to} for c in claim.citations]}
 
 
-def records_json(records: Records) -> dict:
-    """Every record as plain JSON-ready data, in a stable order."""
-    return {
-        "sources": [{
-            "id": s.id, "outlet": _established(s.outlet), "title": s.title,
+def _source_item(s) -> dict:
+    return {"id": s.id, "outlet": _established(s.outlet), "title": s.title,
             "published": _established(s.published), "url": s.url, "language": s.language,
             "relays": _established(s.relays), "copy_of": _established(s.copy_of),
-            "corpus": s.corpus, "sha256": s.sha256, "notes": s.notes,
-        } for s in records.sources.values()],
-        "actors": [{"id": a.id, "name": a.name, "kind": a.kind, "aliases": a.aliases,
-                    "claims": [_claim(c) for c in a.claims]} for a in records.actors.values()],
-        "incidents": [{"id": i.id, "title": i.title, "kind": i.kind, "date": _date(i.date),
-                       "place": i.place, "related": i.related,
-                       "claims": [_claim(c) for c in i.claims]}
-                      for i in records.incidents.values()],
-        "statements": [{
-            "id": s.id, "speaker": s.speaker, "date": _established(s.date), "medium": s.medium,
+            "corpus": s.corpus, "sha256": s.sha256, "notes": s.notes}
+
+
+def _actor_item(a) -> dict:
+    return {"id": a.id, "name": a.name, "kind": a.kind, "aliases": a.aliases,
+            "claims": [_claim(c) for c in a.claims]}
+
+
+def _incident_item(i) -> dict:
+    return {"id": i.id, "title": i.title, "kind": i.kind, "date": _date(i.date),
+            "place": i.place, "related": i.related, "claims": [_claim(c) for c in i.claims]}
+
+
+def _statement_item(s) -> dict:
+    return {"id": s.id, "speaker": s.speaker, "date": _established(s.date), "medium": s.medium,
             "text": s.text.text, "about": s.about, "language_note": s.language_note,
             "citations": [{"source": c.source, "quote": c.quote.text,
-                           "according_to": c.according_to} for c in s.citations],
-        } for s in records.statements.values()],
-    }
+                           "according_to": c.according_to} for c in s.citations]}
+
+
+_ITEMS = {"sources": _source_item, "actors": _actor_item, "incidents": _incident_item,
+          "statements": _statement_item}
 
 
 def _cell(value: object) -> str:
@@ -71,22 +75,10 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _csv(header: list[str], rows: list[list[object]]) -> bytes:
+def _csv_rows(rows: list[list[object]]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([[_cell(v) for v in row] for row in rows])
-    return out.getvalue().encode("utf-8")
-
-
-def _records_file(data: dict[str, list[dict]]) -> str:
-    """The records as JSON, one record per line: readable, diffable, and written by the
-    C encoder (an indented dump runs the pure-Python one, seconds for a large record)."""
-    kinds = []
-    for kind, items in data.items():
-        lines = ",\n".join("    " + json.dumps(item, ensure_ascii=False) for item in items)
-        kinds.append(f'  {json.dumps(kind)}: [\n{lines}\n  ]' if items else f'  {json.dumps(kind)}: []')
-    return "{\n" + ",\n".join(kinds) + "\n}\n"
+    csv.writer(out, lineterminator="\n").writerows([[_cell(v) for v in row] for row in rows])
+    return out.getvalue()
 
 
 def _established_text(e: Established | None) -> str:
@@ -95,40 +87,93 @@ def _established_text(e: Established | None) -> str:
     return str(e.value)
 
 
-def data_files(records: Records, index: Index) -> dict[str, bytes]:
-    """The downloadable data: ``data/factsheet.json`` and one CSV table per kind."""
-    claims_rows = []
-    for kind, table in (("incident", records.incidents), ("actor", records.actors)):
-        for record in table.values():
-            for claim in record.claims:
-                for c in claim.citations:
-                    claims_rows.append([kind, record.id, claim.field.name, str(claim.value),
-                                        claim.detail, c.source, c.quote.text, c.according_to])
-    return {
-        "data/factsheet.json": _records_file(records_json(records)).encode("utf-8"),
-        "data/incidents.csv": _csv(
-            ["id", "title", "kind", "date", "date_start", "date_end", "place", "claims"],
-            [[i.id, i.title, i.kind, i.date.text, i.date.start, i.date.end, i.place,
-              len(i.claims)] for i in records.incidents.values()]),
-        "data/claims.csv": _csv(
-            ["record_kind", "record_id", "field", "value", "detail", "source", "quote",
-             "according_to"], claims_rows),
-        "data/statements.csv": _csv(
-            ["id", "speaker", "date", "date_basis", "medium", "text", "about", "sources"],
-            [[s.id, s.speaker, _established_text(s.date), s.date.basis, s.medium, s.text.text,
-              " ".join(s.about), " ".join(c.source for c in s.citations)]
-             for s in records.statements.values()]),
-        "data/actors.csv": _csv(
-            ["id", "name", "kind", "aliases"],
-            [[a.id, a.name, a.kind, "; ".join(a.aliases)] for a in records.actors.values()]),
-        "data/sources.csv": _csv(
-            ["id", "outlet", "outlet_basis", "title", "published", "published_basis", "url",
-             "language", "relays", "copy_of", "corpus", "sha256"],
-            [[s.id, _established_text(s.outlet), s.outlet.basis, s.title,
-              _established_text(s.published), s.published.basis, s.url, s.language,
-              _established_text(s.relays), _established_text(s.copy_of), s.corpus, s.sha256]
-             for s in records.sources.values()]),
-    }
+def _claim_rows(kind: str, record) -> list[list[object]]:
+    return [[kind, record.id, claim.field.name, str(claim.value), claim.detail, c.source,
+             c.quote.text, c.according_to] for claim in record.claims for c in claim.citations]
+
+
+# Each kind's rows in the CSV tables: {file: rows of one record}.
+_TABLE_ROWS = {
+    "sources": lambda s: {"sources": [[
+        s.id, _established_text(s.outlet), s.outlet.basis, s.title,
+        _established_text(s.published), s.published.basis, s.url, s.language,
+        _established_text(s.relays), _established_text(s.copy_of), s.corpus, s.sha256]]},
+    "actors": lambda a: {"actors": [[a.id, a.name, a.kind, "; ".join(a.aliases)]],
+                         "claims": _claim_rows("actor", a)},
+    "incidents": lambda i: {"incidents": [[i.id, i.title, i.kind, i.date.text, i.date.start,
+                                           i.date.end, i.place, len(i.claims)]],
+                            "claims": _claim_rows("incident", i)},
+    "statements": lambda s: {"statements": [[
+        s.id, s.speaker, _established_text(s.date), s.date.basis, s.medium, s.text.text,
+        " ".join(s.about), " ".join(c.source for c in s.citations)]]},
+}
+_HEADERS = {
+    "incidents": ["id", "title", "kind", "date", "date_start", "date_end", "place", "claims"],
+    "claims": ["record_kind", "record_id", "field", "value", "detail", "source", "quote",
+               "according_to"],
+    "statements": ["id", "speaker", "date", "date_basis", "medium", "text", "about", "sources"],
+    "actors": ["id", "name", "kind", "aliases"],
+    "sources": ["id", "outlet", "outlet_basis", "title", "published", "published_basis", "url",
+                "language", "relays", "copy_of", "corpus", "sha256"],
+}
+# claims.csv lists the incidents' claims, then the actors'
+_TABLE_KINDS = {"incidents": ("incidents",), "claims": ("incidents", "actors"),
+                "statements": ("statements",), "actors": ("actors",), "sources": ("sources",)}
+
+
+@dataclass(slots=True)
+class _Parts:
+    """One record's share of the data files: its line of the JSON file, its CSV rows."""
+
+    record: object
+    json: str
+    rows: dict[str, str]  # table -> its rows of this record, as CSV text
+
+
+DataMemo = dict[tuple[str, str], _Parts]  # (kind, id) -> the parts last made
+
+
+def _parts(kind: str, record, memo: DataMemo | None) -> _Parts:
+    if memo is not None:
+        kept = memo.get((kind, record.id))
+        if kept is not None and (kept.record is record or kept.record == record):
+            return kept
+    parts = _Parts(record, json.dumps(_ITEMS[kind](record), ensure_ascii=False),
+                   {table: _csv_rows(rows) for table, rows in _TABLE_ROWS[kind](record).items()})
+    if memo is not None:
+        memo[(kind, record.id)] = parts
+    return parts
+
+
+def data_files(records: Records, memo: DataMemo | None = None) -> dict[str, bytes]:
+    """The downloadable data: ``data/factsheet.json`` and one CSV table per kind.
+
+    With a ``memo`` (a preview's, kept between its rebuilds), a record that is the same
+    object as last time, or equal to it, gives the same share of each file, made once.
+    """
+    parts = {kind: [_parts(kind, r, memo) for r in getattr(records, kind).values()]
+             for kind in _ITEMS}
+    if memo is not None:  # forget removed records
+        for key in [key for key in memo if key[1] not in getattr(records, key[0])]:
+            del memo[key]
+    files = {"data/factsheet.json": _records_file(
+        {kind: [p.json for p in kind_parts] for kind, kind_parts in parts.items()}
+    ).encode("utf-8")}
+    for table, header in _HEADERS.items():
+        rows = "".join(p.rows.get(table, "") for kind in _TABLE_KINDS[table]
+                       for p in parts[kind])
+        files[f"data/{table}.csv"] = (_csv_rows([header]) + rows).encode("utf-8")
+    return files
+
+
+def _records_file(lines: dict[str, list[str]]) -> str:
+    """The records as JSON, one record per line: readable, diffable, and written by the
+    C encoder (an indented dump runs the pure-Python one, seconds for a large record)."""
+    kinds = []
+    for kind, items in lines.items():
+        joined = ",\n".join("    " + item for item in items)
+        kinds.append(f'  {json.dumps(kind)}: [\n{joined}\n  ]' if items else f'  {json.dumps(kind)}: []')
+    return "{\n" + ",\n".join(kinds) + "\n}\n"
 
 
 def script_json(data: object) -> str:

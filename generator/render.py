@@ -156,6 +156,7 @@ class RenderMemo:
     records: dict[Key, object] = field(default_factory=dict)  # as rendered last
     names: dict[Key, frozenset[Key]] = field(default_factory=dict)  # the ids each names
     pages: dict[str, str] = field(default_factory=dict)  # record pages' Markdown
+    data: export.DataMemo = field(default_factory=dict)  # records' shares of the data files
     reused: int = 0  # pages the last render took from here (for the tests)
 
 
@@ -312,7 +313,8 @@ def _render_site(result: CheckResult, templates: Path, options: SiteOptions,
             page(static.name, f"pages/{static.name}")
     for template in sorted({job[1] for job in jobs}):
         env.get_template(template)  # compiled once, before any worker starts
-    pages = _render_all(jobs, render_page, lambda: export.data_files(records, index),
+    pages = _render_all(jobs, render_page,
+                        lambda: export.data_files(records, memo.data if memo else None),
                         work=max(len(jobs), sum(len(getattr(records, k)) for k in KINDS)))
     made = {job[0]: content for job, content in zip(jobs, pages.contents)}
     for path, origin in order:

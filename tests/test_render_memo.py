@@ -142,3 +142,19 @@ def test_a_changed_template_or_article_renders_every_page_again(checked, tmp_pat
                         checked.counts)
     render_checked(moved, templates, "Fact sheet", memo=memo)
     assert memo.reused == 0
+
+
+def test_data_files_remake_only_the_edited_records_share(checked):
+    memo = render.RenderMemo()
+    render_checked(checked, TEMPLATES, "Fact sheet", memo=memo)
+    before = dict(memo.data)
+    assert set(before) == {(kind, ident) for kind in KINDS
+                           for ident in getattr(checked.records, kind)}
+    incident = next(iter(checked.records.incidents.values()))
+    edited = with_record(checked, "incidents",
+                         dataclasses.replace(incident, title=incident.title + " Edited"))
+    tree = render_checked(edited, TEMPLATES, "Fact sheet", memo=memo)
+    changed = [key for key in before if memo.data[key] is not before[key]]
+    assert changed == [("incidents", incident.id)]
+    assert b"Edited" in tree["data/factsheet.json"].content
+    assert contents(tree) == contents(render_checked(edited, TEMPLATES, "Fact sheet"))
