@@ -246,6 +246,7 @@ def _render_site(result: CheckResult, templates: Path, options: SiteOptions,
         "citation_count": sum(1 for _ in records.all_citations()),
         "disputed_fields": Counter(incident.id for incident, _ in index.disputes),
         "dispute_sources": _dispute_sources,
+        "cited_article": _once_per_source(env, "article"),
     }
     tree: Tree = {}
     jobs: list[tuple[str, str, str | None, dict]] = []
@@ -366,6 +367,23 @@ def _render_all(jobs: list, render_page, data_files, work: int) -> _Rendered:
             path, template, _origin, extra = jobs[i]
             contents[i] = render_page(path, template, extra)
     return _Rendered(contents, data)
+
+
+def _once_per_source(env: jinja2.Environment, macro: str):
+    """A macro of ``_macros.md.j2`` that depends on a source alone, rendered once per
+    source in each process (the footnotes of a large site repeat each source's many times)."""
+    made: dict[str, Markup] = {}
+    found: list = []  # the macro, looked up at the first call
+
+    def render(source: Source) -> Markup:
+        text = made.get(source.id)
+        if text is None:
+            if not found:
+                found.append(getattr(env.get_template("_macros.md.j2").module, macro))
+            text = made[source.id] = found[0](source)
+        return text
+
+    return render
 
 
 def _dispute_sources(view: views.FieldView) -> list[Source]:

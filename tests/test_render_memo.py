@@ -8,6 +8,7 @@ the records it names, and the tree rendered with the memo must equal a full rend
 from __future__ import annotations
 
 import copy
+import re
 import dataclasses
 import datetime
 import shutil
@@ -158,3 +159,22 @@ def test_data_files_remake_only_the_edited_records_share(checked):
     assert changed == [("incidents", incident.id)]
     assert b"Edited" in tree["data/factsheet.json"].content
     assert contents(tree) == contents(render_checked(edited, TEMPLATES, "Fact sheet"))
+
+
+def test_each_footnote_names_the_article_of_its_own_source(checked):
+    """The footnotes' article labels are rendered once per source and reused on every page."""
+    tree = render_checked(checked, TEMPLATES, "Fact sheet")
+    seen = set()
+    for output in tree.values():
+        if not isinstance(output.content, str):
+            continue
+        for line in output.content.splitlines():
+            found = re.match(r"\[\^c\d+\]: (.*?): “.*\]\((?:\.\./)*sources/([a-z0-9-]+)\.md\\#",
+                             line)
+            if found:
+                label, source = found.group(1), checked.records.sources[found.group(2)]
+                outlet = source.outlet.value or ""
+                assert label.startswith(f"**{outlet}") and source.published.basis in label, line
+                assert (source.title or "untitled article") in label.replace("\\", ""), line
+                seen.add(source.id)
+    assert len(seen) == len(checked.records.sources) > 1
