@@ -371,10 +371,13 @@ def _check_link(page: str, folder: str, depth: int, link: Link, targets: _Target
                 scans: dict[str, PageScan], report: _Report) -> str | None:
     """Check one link of ``page``; return the file it reaches, or None."""
     href = link.href
-    if not href or href.startswith("//") or _SCHEME.match(href):
+    if href[:1] == "#":  # most links of a page: its footnotes and headings
+        path, fragment = "", href[1:]
+    elif not href or href.startswith("//") or _SCHEME.match(href):
         return None  # another site, or mailto:, javascript: ...
-    path, _, fragment = href.partition("#")
-    path = path.split("?", 1)[0]
+    else:
+        path, _, fragment = href.partition("#")
+        path = path.split("?", 1)[0]
     found = page
     if path:
         found, expected = targets.resolve(folder, depth, path)
