@@ -187,7 +187,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         themed = self._theme.take(uri)
         if themed.error is not None:
             raise PluginError(f"the theme failed on this page: {themed.error}")
-        html = mkdocs_theme.read_spooled(themed)
+        html = themed.html
         if keep:
             keep(html, themed.logs)
         if themed.scan is not None:

@@ -2,9 +2,9 @@
 
 Once MkDocs has read every page (its ``env`` event), forked workers render the theme
 template of a share of the generated pages each, as MkDocs' own page build does: the
-same context, the same ``page_context`` events, the same template.  Each worker spools
-the HTML to a file and, for `factsheet build`, scans it for the link check, so the
-check does not parse the page again.  MkDocs then goes through its page loop as usual
+same context, the same ``page_context`` events, the same template.  Each worker sends
+the HTML back and, for `factsheet build`, its scan of the page for the link check, so
+the check does not parse the page again.  MkDocs then goes through its page loop as usual
 (``page_context`` and ``post_page`` events, writing the file); only its template render
 is replaced by reading the worker's HTML, and the warnings the render logged are
 replayed there.  The output is byte-for-byte what a serial build writes.
@@ -18,8 +18,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +33,7 @@ from .mkdocs_pages import _Capture
 class Themed:
     """What a worker made of one page."""
 
-    spool: str  # the file holding its HTML
+    html: str
     logs: list[tuple[str, int, str]]
     scan: PageScan | None
     error: str | None = None
@@ -93,10 +91,8 @@ class ThemeWorkers:
                  scan: bool, serving: bool) -> None:
         self.uris = uris
         self.indexes = set(uris)
-        self.spool = Path(tempfile.mkdtemp(prefix="factsheet-theme-"))
         inclusion = InclusionLevel.is_in_serve if serving else InclusionLevel.is_included
         doc_files = files.documentation_pages(inclusion=inclusion)
-        spool = self.spool
         # the env's own, before the plugin makes MkDocs' loop take the workers' HTML from
         # it: a worker forked later, to replace one, inherits that change
         get_template = env.get_template
@@ -109,23 +105,20 @@ class ThemeWorkers:
             if config._current_page is not None:  # forked while MkDocs wrote that page
                 config._current_page.active = False
             done = []
-            for index, uri in share:
+            for uri in share:
                 capture.records = []
                 page = files.src_uris[uri].page
-                path = spool / f"{index}.html"
                 try:
                     html = _render_theme(page, config, doc_files, nav, get_template)
                 except Exception as exc:  # raised again where MkDocs builds the page
                     done.append(Themed("", list(capture.records), None, f"{exc!r}"))
                     continue
-                path.write_bytes(html.encode("utf-8", "surrogatepass"))
                 found = scan_page(html.encode("utf-8", "xmlcharrefreplace")) if scan else None
-                done.append(Themed(str(path), list(capture.records), found))
+                done.append(Themed(html, list(capture.records), found))
             return done
 
-        indexed = list(enumerate(uris))
         self.share = size = mkdocs_pages.PAGES_PER_SHARE
-        shares = [indexed[i:i + size] for i in range(0, len(indexed), size)]
+        shares = [uris[i:i + size] for i in range(0, len(uris), size)]
         self._stream: parallel.Stream | None = parallel.Stream(render_share, shares, workers)
         self._shares = len(shares)
         self._ready: dict[str, Themed] = {}
@@ -150,7 +143,6 @@ class ThemeWorkers:
         if self._stream is not None:
             self._stream.close()
             self._stream = None
-        shutil.rmtree(self.spool, ignore_errors=True)
 
 
 def _render_theme(page, config, doc_files, nav, get_template) -> str:
@@ -170,13 +162,6 @@ def _render_theme(page, config, doc_files, nav, get_template) -> str:
 def workers_for(pages: int, available: int) -> int:
     """Processes worth starting for ``pages`` pages (below two, MkDocs renders them itself)."""
     return max(1, min(available, pages // mkdocs_pages.MIN_PAGES_PER_WORKER))
-
-
-def read_spooled(themed: Themed) -> str:
-    path = Path(themed.spool)
-    html = mkdocs_pages.read_spooled_html(path)
-    path.unlink()
-    return html
 
 
 def context_key(config, files, nav) -> tuple:

@@ -8,6 +8,7 @@ small so that no worker holds much of the site at once; results come back in ord
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import ctypes.util
 import gc
@@ -169,7 +170,9 @@ class Stream:
 
     The workers start at once and run ahead of the caller, which takes each share's
     result with :meth:`next` when it needs it: MkDocs writes page after page while the
-    workers render the next ones.  :meth:`close` stops them (on an error too).
+    workers render the next ones.  They run at most :data:`AHEAD` shares per worker ahead,
+    so the results waiting for the caller (whole pages of HTML) stay a few megabytes
+    however far behind it falls.  :meth:`close` stops them (on an error too).
     """
 
     def __init__(self, work: Callable[[Share], Result], shares: Sequence[Share],
@@ -184,10 +187,22 @@ class Stream:
         except BaseException:
             gc.unfreeze()
             raise
-        self._results = self._pool.imap(_run, shares, chunksize=1)
+        self._shares = iter(shares)
+        self._pending: collections.deque = collections.deque()
+        for _ in range(AHEAD * workers):
+            self._submit()
+
+    def _submit(self) -> None:
+        share = next(self._shares, _DONE)
+        if share is not _DONE:
+            self._pending.append(self._pool.apply_async(_run, (share,)))
 
     def next(self) -> Result:
-        return next(self._results)
+        if not self._pending:
+            raise StopIteration
+        result = self._pending.popleft().get()
+        self._submit()
+        return result
 
     def close(self) -> None:
         global _WORK
@@ -195,3 +210,8 @@ class Stream:
         self._pool.join()
         gc.unfreeze()
         _WORK = None
+
+
+# Shares a :class:`Stream` keeps in hand per worker: one being done, the next ones queued.
+AHEAD = 3
+_DONE = object()

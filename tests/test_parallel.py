@@ -1,8 +1,10 @@
-"""generator.parallel.fork_then: results in order, the context sent, failures raised."""
+"""generator.parallel: fork_then and Stream keep the order of results, send the context, raise
+failures; a stream runs only a few shares ahead of its caller."""
 
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -47,3 +49,27 @@ def test_a_failure_here_stops_the_workers():
 
     with pytest.raises(KeyError):
         parallel.fork_then(lambda s: s, lambda d, c: d, [1, 2], 2, meanwhile)
+
+
+def test_a_stream_gives_results_in_order_and_runs_only_a_few_shares_ahead(tmp_path):
+    started = tmp_path / "started"
+
+    def work(share):
+        with started.open("a") as log:
+            log.write(f"{share}\n")
+        return share * 2
+
+    stream = parallel.Stream(work, list(range(20)), 2)
+    try:
+        assert stream.next() == 0
+        deadline = time.monotonic() + 10
+        while len(started.read_text().split()) < 2 * parallel.AHEAD + 1 \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # would the workers go on without being asked?
+        assert len(started.read_text().split()) == 2 * parallel.AHEAD + 1
+        assert [stream.next() for _ in range(19)] == [n * 2 for n in range(1, 20)]
+        with pytest.raises(StopIteration):
+            stream.next()
+    finally:
+        stream.close()
