@@ -16,11 +16,12 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, BuildError as MkDocsBuildError
 
-from generator import mkdocs_keep, mkdocs_pages, mkdocs_theme, parallel, render
+from generator import markdown_prune, mkdocs_keep, mkdocs_pages, mkdocs_theme, parallel, render
 from generator.build import build_site
 from generator.check import CheckCache
 from generator.linkcheck import check_built_site, scan_page
 from generator.mkdocs_pages import PageCache
+from generator.mkdocs_plugin import FactsheetPlugin
 from generator.mkdocs_theme import ThemeCache
 
 REPO = Path(__file__).resolve().parent.parent
@@ -300,3 +301,18 @@ def test_rendering_in_workers_gives_the_same_tree_as_one_process(monkeypatch):
     parallel = render_checked(result, REPO / "site_templates", "Fact sheet")
     assert list(parallel) == list(serial)
     assert parallel == serial
+
+
+def test_setting_inline_patterns_aside_leaves_every_file_as_mkdocs_writes_it(
+        project, tmp_path, fresh_plugin_state, monkeypatch):
+    calls = []
+    set_aside = markdown_prune._Aside.set_aside
+    monkeypatch.setattr(markdown_prune._Aside, "set_aside",
+                        lambda self, text: calls.append(1) or set_aside(self, text))
+    build(project, tmp_path / "pruned", workers=0)
+    assert len(calls) > 50  # every page went through it
+    monkeypatch.setattr(FactsheetPlugin, "on_config", lambda self, config: config)
+    calls.clear()
+    build(project, tmp_path / "plain", workers=0)
+    assert calls == []
+    assert files_of(tmp_path / "pruned") == files_of(tmp_path / "plain")
