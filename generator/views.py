@@ -203,7 +203,7 @@ def display_value(claim: Claim, records: Records) -> str:
 def build_index(records: Records, positions: dict[tuple[str, str], int]) -> Index:
     """Work out every cross-reference the pages need, in one pass over the records."""
     quotes: dict[str, dict[str, QuoteUse]] = defaultdict(dict)
-    attributed: dict[str, list] = defaultdict(list)
+    attributed: dict[str, dict] = defaultdict(dict)  # an ordered set per actor
     by_actor: dict[str, list] = defaultdict(list)
     disputes: list[tuple[Incident, FieldView]] = []
 
@@ -221,8 +221,7 @@ def build_index(records: Records, positions: dict[tuple[str, str], int]) -> Inde
             entry.facts.append(fact)
         if citation.according_to:
             item = (fact.page, fact.record_title, fact.label, fact.value)
-            if item not in attributed[citation.according_to]:
-                attributed[citation.according_to].append(item)
+            attributed[citation.according_to].setdefault(item)
 
     for kind, table in (("incidents", records.incidents), ("actors", records.actors)):
         for record in table.values():
@@ -263,7 +262,7 @@ def build_index(records: Records, positions: dict[tuple[str, str], int]) -> Inde
     ordered = {s: sorted(q.values(), key=lambda u: (u.position, u.anchor))
                for s, q in quotes.items()}
     return Index(ordered, dict(by_speaker), dict(by_incident), dict(by_actor),
-                 dict(attributed), disputes)
+                 {actor: list(items) for actor, items in attributed.items()}, disputes)
 
 
 def _may_be_disputed(claims: list[Claim]) -> bool:
