@@ -22,7 +22,7 @@ from mkdocs.exceptions import MkDocsException
 from .check import CheckResult, check_project
 from .errors import BuildError, Problem
 from .linkcheck import mkdocs_problems
-from .render import Tree
+from .render import Output, Tree
 from .site import build_date, epoch_of, render_checked
 
 # (site folder, rendered tree, check result, pages already scanned for the link check)
@@ -87,6 +87,9 @@ def build_site(root: Path, config_file: Path | None = None, site_dir: Path | Non
         tree = render_checked(result, root / plugin.config.templates, config.site_name,
                               config.repo_url)
         plugin.prepared = tree
+        # the plugin has the pages now, and lets go of them once converted; the checks
+        # after the build need only where each page comes from
+        tree = {path: Output("", output.origin) for path, output in tree.items()}
         plugin.scan_pages = bool(post_checks)
         collect = _Collect()
         logger = logging.getLogger("mkdocs")

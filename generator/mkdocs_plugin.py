@@ -147,6 +147,8 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         if self.use_cache:
             env.bytecode_cache = render.COMPILED  # the theme compiled once per preview
         self.page_scans, self._themed, self._written = {}, {}, None
+        if not self.use_cache:
+            self._let_go_of_markdown(files)
         if self.workers < 1 or self._nav is None:
             self.last_themed = len(self._sources)
             return env
@@ -179,6 +181,16 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
 
         env.get_template = get_template
         return env
+
+    def _let_go_of_markdown(self, files: Files) -> None:
+        """Every page is converted: its Markdown is not needed any more (a preview keeps
+        it, to compare with the next build's).  At 5,000 incidents it is 170 MiB, which
+        the theme's workers would otherwise inherit and the pages written next add to."""
+        for uri in self._sources:
+            file = files.src_uris.get(uri)
+            if file is not None and file.page is not None and file.page.markdown is not None:
+                file.content_string = file.page.markdown = ""
+            self._sources[uri] = ""
 
     def _page_template(self, page, template, sources: dict[str, str]):
         """What renders ``page`` in MkDocs' loop: HTML from a worker or the cache, or the
