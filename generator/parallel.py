@@ -109,20 +109,21 @@ def fork_then(first: Callable[[Share], Result], then: Callable[[Result, Context]
     workers do ``first``, then sent to them.
 
     For work whose first step needs nothing from this process (reading files) and whose
-    second needs what this process reads meanwhile.  Each worker takes every
-    ``workers``-th share; results come back in the order of ``shares``.
+    second needs what this process reads meanwhile.  Each worker takes the next share as
+    it finishes one, so that none waits for another at the end (they share the cores with
+    this process, unevenly); results come back in the order of ``shares``.
     """
     if workers < 2 or not can_fork():
         context = meanwhile()
         return [then(first(share), context) for share in shares], context
     fork = multiprocessing.get_context("fork")
-    assigned = [list(range(i, len(shares), workers)) for i in range(workers)]
+    taken = fork.Value("i", 0)  # how many shares the workers have taken
     pipes, processes = [], []
     try:
-        for mine in assigned:
+        for _ in range(workers):
             here, there = fork.Pipe()
             process = fork.Process(target=_first_then, daemon=True,
-                                   args=(first, then, [shares[i] for i in mine], there))
+                                   args=(first, then, shares, taken, there))
             process.start()
             there.close()
             pipes.append(here)
@@ -135,14 +136,14 @@ def fork_then(first: Callable[[Share], Result], then: Callable[[Result, Context]
             except OSError:  # the worker has stopped: it said why, or the exit code will
                 pass
         results: list = [None] * len(shares)
-        for mine, pipe, process in zip(assigned, pipes, processes):
+        for pipe, process in zip(pipes, processes):
             try:
                 failed, done = pipe.recv()
             except EOFError:
                 raise RuntimeError(f"a worker stopped (exit code {process.exitcode})") from None
             if failed:
                 raise RuntimeError(f"a worker failed:\n{done}")
-            for i, result in zip(mine, done):
+            for i, result in done:
                 results[i] = result
     finally:
         for process in processes:
@@ -152,15 +153,23 @@ def fork_then(first: Callable[[Share], Result], then: Callable[[Result, Context]
     return results, context
 
 
-def _first_then(first, then, shares, pipe) -> None:
-    """A :func:`fork_then` worker: ``first`` on each share, then ``then`` with the context."""
+def _first_then(first, then, shares, taken, pipe) -> None:
+    """A :func:`fork_then` worker: ``first`` on each share it takes, then ``then`` on each
+    with the context; it sends back (index of the share, result) pairs."""
     try:
         gc.freeze()  # what it inherits is never collected (nor copied by a collection)
         # what it makes lives until it exits, and holds few cycles: collecting is wasted
         gc.disable()
-        firsts = [first(share) for share in shares]
+        firsts = []
+        while True:
+            with taken.get_lock():
+                index = taken.value
+                taken.value = index + 1
+            if index >= len(shares):
+                break
+            firsts.append((index, first(shares[index])))
         context = pickle.loads(pipe.recv_bytes())
-        pipe.send((False, [then(done, context) for done in firsts]))
+        pipe.send((False, [(index, then(done, context)) for index, done in firsts]))
     except BaseException:  # noqa: BLE001 - sent to the main process, which raises it
         pipe.send((True, traceback.format_exc()))
     finally:

@@ -16,6 +16,7 @@ def test_fork_then_runs_both_steps_in_workers_and_keeps_the_order():
     shares = [[i, i + 1] for i in range(0, 20, 2)]
 
     def first(share):
+        time.sleep(0.02)  # long enough for both workers to take shares
         return [(n, os.getpid()) for n in share]
 
     def then(done, context):
@@ -26,6 +27,18 @@ def test_fork_then_runs_both_steps_in_workers_and_keeps_the_order():
     assert [n for share in results for n, _ in share] == [n * 10 for n in range(20)]
     pids = {pid for share in results for _, pid in share}
     assert here not in pids and len(pids) == 2
+
+
+def test_fork_then_shares_go_to_whichever_worker_is_free():
+    def first(share):
+        time.sleep(1.0 if share == 0 else 0.01)
+        return os.getpid()
+
+    results, _ = parallel.fork_then(first, lambda pid, context: pid, list(range(20)), 2,
+                                    lambda: None)
+    slow = results[0]
+    # the other worker took the shares while the first was busy with a slow one
+    assert results.count(slow) < 5 and len(set(results)) == 2
 
 
 def test_fork_then_with_one_worker_runs_here():
