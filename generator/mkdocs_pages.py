@@ -167,6 +167,9 @@ def apply(page: Page, rendered: Rendered, files) -> None:
                                      if uri in by_uri}
         for name, level, message in rendered.logs:
             logging.getLogger(name).log(level, message)
+        # called once: the page's own render again, and no cycle (page -> this -> page)
+        # left for the collector when the page is let go of
+        del page.render
 
     page.render = render  # type: ignore[method-assign]
 

@@ -64,6 +64,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self.page_scans: dict = {}  # dest_uri -> linkcheck.PageScan of the page as written
         self.last_themed = 0  # pages the last build rendered the theme of
         self._nav = None
+        self._files: Files | None = None  # this build's, until it ends
         self._theme: mkdocs_theme.ThemeWorkers | None = None
         self._themed: dict[str, mkdocs_theme.Prebuilt] = {}  # src_uri -> HTML ready
         self._written: tuple | None = None  # (page, HTML, scan) awaiting post_page
@@ -118,6 +119,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
 
     def on_nav(self, nav, config, files: Files):
         """Convert the generated pages on every core before MkDocs reads them one by one."""
+        self._files = files
         if self.workers < 1:
             self._converted, self._search, self.last_converted = {}, {}, len(self._sources)
             return nav
@@ -251,6 +253,11 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
     @event_priority(-100)  # after every plugin that writes files at the end
     def on_post_build(self, config) -> None:
         self.kept.remove_unwritten()
+        if self.use_cache and self._files is not None:
+            # a file and its page refer to each other: untied, the build's thousands of
+            # pages are freed as soon as MkDocs lets go of them, not by the collector
+            for file in self._files:
+                file.page = None
         self._release()
 
     def on_pre_build(self, config) -> None:
@@ -267,6 +274,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         the build, and the next build of a preview would otherwise start holding two."""
         self._converted, self._search, self._themed, self._written = {}, {}, {}, None
         self._nav, self._sources, self.origins, self.prepared = None, {}, {}, None
+        self._files = None
         self._close_theme()
 
     def on_page_content(self, html: str, page, config, files) -> str:

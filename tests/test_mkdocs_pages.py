@@ -6,9 +6,11 @@ Builds run in temporary folders, on a copy of the shipped project.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import signal
+import weakref
 from pathlib import Path
 
 import pytest
@@ -316,3 +318,31 @@ def test_setting_inline_patterns_aside_leaves_every_file_as_mkdocs_writes_it(
     build(project, tmp_path / "plain", workers=0)
     assert calls == []
     assert files_of(tmp_path / "pruned") == files_of(tmp_path / "plain")
+
+
+def nav_pages(nav) -> list[str]:
+    """The Markdown pages a nav setting names."""
+    if isinstance(nav, str):
+        return [nav]
+    items = nav.values() if isinstance(nav, dict) else nav
+    return [page for item in items for page in nav_pages(item)]
+
+
+def test_a_preview_build_leaves_its_pages_to_reference_counting(project, tmp_path,
+                                                               fresh_plugin_state, monkeypatch):
+    """A preview's pages must not wait for the cycle collector: thousands of them would
+    stay in memory until the next full collection, on top of the next build.  (The few
+    pages of the navigation refer to each other, as previous and next.)"""
+    pages = []
+    apply = mkdocs_pages.apply
+    monkeypatch.setattr(mkdocs_pages, "apply", lambda page, rendered, files: (
+        pages.append(weakref.ref(page)), apply(page, rendered, files))[1])
+    gc.collect()
+    gc.disable()
+    try:
+        build(project, tmp_path / "site", workers=2, serve=True)
+        assert len(pages) > 50
+        alive = {ref().file.src_uri for ref in pages if ref() is not None}
+        assert alive and alive <= set(nav_pages(load_config(str(project / "mkdocs.yml"))["nav"]))
+    finally:
+        gc.enable()
