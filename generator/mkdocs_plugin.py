@@ -254,9 +254,13 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
     def on_post_build(self, config) -> None:
         self.kept.remove_unwritten()
         if self.use_cache and self._files is not None:
-            # a file and its page refer to each other: untied, the build's thousands of
-            # pages are freed as soon as MkDocs lets go of them, not by the collector
+            # a file and its page refer to each other, and the pages of the navigation to
+            # each other and to every file they link to: untied, the build's thousands of
+            # pages and files are freed as soon as MkDocs lets go of them, not by the
+            # collector
             for file in self._files:
+                if file.page is not None:
+                    file.page.links_to_anchors = None
                 file.page = None
         self._release()
 
