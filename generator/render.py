@@ -373,14 +373,12 @@ def _once_per_source(env: jinja2.Environment, macro: str):
     """A macro of ``_macros.md.j2`` that depends on a source alone, rendered once per
     source in each process (the footnotes of a large site repeat each source's many times)."""
     made: dict[str, Markup] = {}
-    found: list = []  # the macro, looked up at the first call
 
     def render(source: Source) -> Markup:
         text = made.get(source.id)
         if text is None:
-            if not found:
-                found.append(getattr(env.get_template("_macros.md.j2").module, macro))
-            text = made[source.id] = found[0](source)
+            macros = env.get_template("_macros.md.j2").module
+            text = made[source.id] = getattr(macros, macro)(source)
         return text
 
     return render
