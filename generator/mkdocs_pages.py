@@ -5,9 +5,11 @@ reading of each converted page) is most of a large build's time.  Before MkDocs 
 pages, :func:`render_pages` forks worker processes that run MkDocs' own
 :meth:`~mkdocs.structure.pages.Page.render` on a share of the generated pages each: the
 same Markdown extensions, the same link rewriting and validation, the same table of
-contents.  Each worker also makes the page's search-index entries.  The main process then
-gives every page what its render would have set, re-logs the render's warnings (so
-``--strict`` still fails on them), and goes on with the theme as usual.
+contents.  Each worker also makes the page's search-index entries, reading the page with
+:mod:`generator.search_sections`, which does what the search plugin's reading does, faster.
+The main process then gives every page what its render would have set, re-logs the
+render's warnings (so ``--strict`` still fails on them), and goes on with the theme as
+usual.
 
 The output is byte-for-byte what a serial build writes; only where the work runs changes.
 A :class:`PageCache` keeps the conversions of one build for the next, so a preview that
@@ -28,7 +30,7 @@ from pathlib import Path
 
 from mkdocs.structure.pages import Page
 
-from . import parallel
+from . import parallel, search_sections
 
 # Below this many pages the processes cost more than they save.
 MIN_PAGES_PER_WORKER = 40
@@ -85,7 +87,7 @@ def _render_one(uri: str, config, files, search, capture: _Capture) -> Rendered:
     entries = None
     if search is not None:
         index = type(search.search_index)(**search.config)
-        index.add_entry_from_context(page)
+        search_sections.add_entries(index, page)
         entries = index.entries
     links = None
     if page.links_to_anchors is not None:
