@@ -1,22 +1,32 @@
 """Run work in forked processes on every core, for the stages that dominate a build.
 
 Rendering pages, converting them to HTML and rendering the theme around them are
-CPU-bound loops over thousands of independent pages.  Forked workers inherit the records, templates and MkDocs objects
-already in memory, so only each share's results cross between processes.  Shares are
-small so that no worker holds much of the site at once; results come back in order.
+CPU-bound loops over thousands of independent pages.  Forked workers inherit the records,
+templates and MkDocs objects already in memory, so only each share's results cross
+between processes.  Shares are small so that no worker holds much of the site at once;
+results come back in order.
+
+Every fork happens in the calling thread, at a moment this module chooses, and no thread
+is started.  (``multiprocessing.Pool`` forks the replacement of a worker from a helper
+thread whenever one is due; a child forked while the main thread held a lock, such as
+the one ``functools.cached_property`` takes in Python 3.11, waited on it for ever, and
+with it the build.)
 """
 
 from __future__ import annotations
 
-import collections
 import ctypes
 import ctypes.util
 import gc
 import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
+import shutil
+import tempfile
 import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TypeVar
 
 Share = TypeVar("Share")
@@ -24,8 +34,6 @@ Result = TypeVar("Result")
 Context = TypeVar("Context")
 Final = TypeVar("Final")
 
-# What the forked workers inherit: the function that does one share.
-_WORK: Callable | None = None
 # Shares a worker does before a fresh one, forked again, takes over.  A worker copies
 # every memory page whose objects it touches (reference counts are writes), so a
 # long-lived worker slowly duplicates its parent; forking costs a few milliseconds.
@@ -42,11 +50,6 @@ def cores() -> int:
 
 def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
-
-
-def _run(share):
-    assert _WORK is not None
-    return _WORK(share)
 
 
 def release_free_memory() -> None:
@@ -69,11 +72,111 @@ def release_free_memory() -> None:
 _MALLOC_TRIM = None
 
 
-def _pool(workers: int):
-    release_free_memory()
-    # a worker forked later, to replace one, freezes what it inherits as the first did
-    return multiprocessing.get_context("fork").Pool(
-        workers, initializer=gc.freeze, maxtasksperchild=SHARES_PER_WORKER)
+class _Workers:
+    """Forked workers doing ``work`` on ``shares``, each taking the next share as it
+    finishes one; each does :data:`SHARES_PER_WORKER` shares, then a fresh fork takes over.
+
+    Replacements are forked only in :meth:`result`, in the caller's thread.  A worker
+    pickles each result into a file of a private folder and says so in a few bytes on its
+    pipe: it never waits for this process, which may be busy for a second between two
+    calls.  At most ``window`` shares are taken beyond the results handed out, which
+    bounds the results waiting on disk when the caller takes them slowly.
+    """
+
+    def __init__(self, work: Callable[[Share], Result], shares: Sequence[Share],
+                 workers: int, window: int) -> None:
+        self._fork_context = multiprocessing.get_context("fork")
+        self._work, self._shares = work, shares
+        self._taken = self._fork_context.Value("q", 0)  # the next share to take
+        self._permits = self._fork_context.Semaphore(max(1, window))
+        self._ready: dict[int, Path] = {}  # share -> its result's file
+        self._live: dict = {}  # this end of each worker's pipe -> the worker
+        self._spool = Path(tempfile.mkdtemp(prefix="factsheet-workers-"))
+        release_free_memory()
+        # a full collection here, while the workers live, would write to every object
+        # and so copy each page of memory they share
+        gc.freeze()
+        try:
+            for _ in range(min(workers, len(shares))):
+                self._fork()
+        except BaseException:
+            self.close()
+            raise
+
+    def _fork(self) -> None:
+        here, there = self._fork_context.Pipe(duplex=False)
+        process = self._fork_context.Process(
+            target=_serve, daemon=True,
+            args=(self._work, self._shares, self._taken, self._permits, self._spool, there,
+                  SHARES_PER_WORKER))
+        process.start()
+        there.close()
+        self._live[here] = process
+
+    def result(self, index: int) -> Result:
+        """The result of ``shares[index]``, once a worker has it."""
+        while index not in self._ready:
+            if not self._live:
+                raise RuntimeError(f"the workers stopped before share {index} was done")
+            for pipe in multiprocessing.connection.wait(list(self._live)):
+                self._receive(pipe)
+        path = self._ready.pop(index)
+        with path.open("rb") as file:
+            result = pickle.load(file)
+        path.unlink()
+        self._permits.release()  # one more share may be taken
+        return result
+
+    def _receive(self, pipe) -> None:
+        try:
+            index, failure = pipe.recv()
+        except EOFError:  # the worker is gone: its shares done, or it died
+            process = self._live.pop(pipe)
+            pipe.close()
+            process.join()
+            if process.exitcode != 0:
+                raise RuntimeError(f"a worker stopped (exit code {process.exitcode})") from None
+            if self._taken.value < len(self._shares):
+                self._fork()
+            return
+        if failure is not None:
+            raise RuntimeError(f"a worker failed:\n{failure}")
+        self._ready[index] = self._spool / str(index)
+
+    def close(self) -> None:
+        """Stop the workers (all done, or on an error) and remove their files."""
+        for process in self._live.values():
+            if process.is_alive():
+                process.terminate()
+        for pipe, process in self._live.items():
+            process.join()
+            pipe.close()
+        self._live = {}
+        shutil.rmtree(self._spool, ignore_errors=True)
+        gc.unfreeze()
+
+
+def _serve(work, shares, taken, permits, spool: Path, pipe, quota: int) -> None:
+    """A :class:`_Workers` worker: up to ``quota`` shares, each result into ``spool``."""
+    gc.freeze()  # what it inherits is never collected (nor copied by a collection)
+    index = None
+    try:
+        for _ in range(quota):
+            permits.acquire()
+            with taken.get_lock():
+                index = taken.value
+                taken.value = index + 1
+            if index >= len(shares):
+                permits.release()  # for the next worker to find out too
+                break
+            result = work(shares[index])
+            with (spool / str(index)).open("wb") as file:
+                pickle.dump(result, file, pickle.HIGHEST_PROTOCOL)
+            pipe.send((index, None))
+    except BaseException:  # noqa: BLE001 - sent to the main process, which raises it
+        pipe.send((index, traceback.format_exc()))
+    finally:
+        pipe.close()
 
 
 def fork_map(work: Callable[[Share], Result], shares: Sequence[Share], workers: int,
@@ -83,21 +186,15 @@ def fork_map(work: Callable[[Share], Result], shares: Sequence[Share], workers: 
     ``meanwhile`` runs in this process while the workers do; its result comes back
     second.  With fewer than two workers, or no fork, everything runs here, in order.
     """
-    global _WORK
     if workers < 2 or not can_fork():
         results = [work(share) for share in shares]
         return results, meanwhile() if meanwhile else None
-    _WORK = work
+    pool = _Workers(work, shares, workers, window=len(shares))
     try:
-        # the workers' collector must not walk (and so copy) everything they inherit
-        gc.freeze()
-        with _pool(workers) as pool:
-            pending = pool.map_async(_run, shares, chunksize=1)
-            extra = meanwhile() if meanwhile else None
-            results = pending.get()
+        extra = meanwhile() if meanwhile else None
+        results = [pool.result(index) for index in range(len(shares))]
     finally:
-        gc.unfreeze()
-        _WORK = None
+        pool.close()
     return results, extra
 
 
@@ -188,41 +285,19 @@ class Stream:
 
     def __init__(self, work: Callable[[Share], Result], shares: Sequence[Share],
                  workers: int) -> None:
-        global _WORK
-        _WORK = work
-        # as in fork_map, and for as long as the workers live: a full collection here
-        # would write to every object, copying each page of memory the workers share
-        gc.freeze()
-        try:
-            self._pool = _pool(workers)
-        except BaseException:
-            gc.unfreeze()
-            raise
-        self._shares = iter(shares)
-        self._pending: collections.deque = collections.deque()
-        for _ in range(AHEAD * workers):
-            self._submit()
-
-    def _submit(self) -> None:
-        share = next(self._shares, _DONE)
-        if share is not _DONE:
-            self._pending.append(self._pool.apply_async(_run, (share,)))
+        self._pool = _Workers(work, shares, workers, window=AHEAD * workers)
+        self._next, self._count = 0, len(shares)
 
     def next(self) -> Result:
-        if not self._pending:
+        if self._next >= self._count:
             raise StopIteration
-        result = self._pending.popleft().get()
-        self._submit()
+        result = self._pool.result(self._next)
+        self._next += 1
         return result
 
     def close(self) -> None:
-        global _WORK
-        self._pool.terminate()
-        self._pool.join()
-        gc.unfreeze()
-        _WORK = None
+        self._pool.close()
 
 
 # Shares a :class:`Stream` keeps in hand per worker: one being done, the next ones queued.
 AHEAD = 3
-_DONE = object()

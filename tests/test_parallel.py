@@ -1,9 +1,12 @@
 """generator.parallel: fork_then and Stream keep the order of results, send the context, raise
-failures; a stream runs only a few shares ahead of its caller."""
+failures; a stream runs only a few shares ahead of its caller; workers are replaced from
+this thread only, and a worker that dies is reported."""
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 
 import pytest
@@ -86,3 +89,55 @@ def test_a_stream_gives_results_in_order_and_runs_only_a_few_shares_ahead(tmp_pa
             stream.next()
     finally:
         stream.close()
+
+
+def test_workers_are_replaced_after_their_shares_and_the_results_keep_their_order(
+        monkeypatch):
+    monkeypatch.setattr(parallel, "SHARES_PER_WORKER", 2)
+    results, _ = parallel.fork_map(lambda share: (share * 3, os.getpid()), list(range(12)), 2)
+    assert [value for value, _ in results] == [n * 3 for n in range(12)]
+    pids = [pid for _, pid in results]
+    assert os.getpid() not in pids
+    assert len(set(pids)) >= 6  # no worker did more than two shares
+    assert all(pids.count(pid) <= 2 for pid in pids)
+
+
+_HELD = threading.Lock()
+
+
+def test_no_worker_is_forked_while_this_thread_holds_a_lock(monkeypatch):
+    """A worker forked while this thread held a lock would find it held for ever: the
+    child has no thread to release it.  multiprocessing.Pool forked replacements from a
+    helper thread at any moment; a build waited on functools.cached_property's lock."""
+    monkeypatch.setattr(parallel, "SHARES_PER_WORKER", 1)
+
+    def work(share):
+        if not _HELD.acquire(timeout=10):
+            raise RuntimeError("forked while the lock was held")
+        _HELD.release()
+        return share
+
+    def meanwhile():  # the workers finish their shares, and are due to be replaced
+        with _HELD:
+            time.sleep(1.0)
+
+    results, _ = parallel.fork_map(work, list(range(10)), 2, meanwhile=meanwhile)
+    assert results == list(range(10))
+
+
+def test_a_worker_that_dies_is_reported_instead_of_waited_for():
+    def work(share):
+        if share == 5:
+            os._exit(3)
+        return share
+
+    def hung(signum, frame):
+        raise TimeoutError("waited for a worker that had died")
+
+    signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        with pytest.raises(RuntimeError, match=r"a worker stopped \(exit code 3\)"):
+            parallel.fork_map(work, list(range(10)), 2)
+    finally:
+        signal.alarm(0)
