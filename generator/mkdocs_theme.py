@@ -128,9 +128,7 @@ class ThemeWorkers:
         """The worker's result for ``uri``, waiting for it if need be."""
         while uri not in self._ready:
             start = self._taken * self.share
-            for themed in self._stream.next():
-                if themed.scan is not None:  # each share's strings arrive as new copies
-                    themed.scan = themed.scan.interned()
+            for themed in self._stream.next():  # each scan arrives interned (PageScan)
                 self._ready[self.uris[start]] = themed
                 start += 1
             self._taken += 1

@@ -11,8 +11,10 @@ Nothing is written into the repository.
 from __future__ import annotations
 
 import functools
+import pickle
 import re
 import shutil
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -353,6 +355,11 @@ def test_scan_page_finds_facts_footnotes_and_links_in_one_parse():
     assert [(link.href, link.line, link.footnote_ref, link.in_footnote)
             for link in scan.links] == [("#fn:c1", 2, True, ""), ("../s/#q-1", 6, False, "c1"),
                                         ("#a-1", 7, False, "")]
+    # as a worker sends it: the same scan, its strings interned
+    sent = pickle.loads(pickle.dumps(scan, pickle.HIGHEST_PROTOCOL))
+    assert sent == scan
+    assert all(link.href is sys.intern("".join(link.href)) for link in sent.links)
+    assert all(ident is sys.intern("".join(ident)) for ident in sent.ids)
 
 
 # Online: source URLs against a local server ------------------------------------------
