@@ -7,6 +7,7 @@ then is it swapped into place.  A failed build leaves the previous site untouche
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -19,7 +20,8 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
 
-from .check import CheckResult, check_project
+from . import parallel
+from .check import CheckResult, check_project, fewer_collections
 from .errors import BuildError, Problem
 from .linkcheck import mkdocs_problems
 from .render import Output, Tree
@@ -48,6 +50,30 @@ class _Collect(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _collections_while_building(plugin):
+    """No cycle collection while MkDocs builds, when workers convert and theme the pages.
+
+    This process then gathers what they send: the pages, their HTML, the link check's
+    scans, several million objects that live to the end and make few cycles.  Collecting
+    walks them again and again: 2 s of this process's time at 5,000 incidents, taken
+    from the workers' cores, against 0.7 s with the collector off (peak memory the same).
+    Built here, without workers, the pages' Python-Markdown instances are cycles, so the
+    collector only runs less often.
+    """
+    if plugin.workers < 2 or not parallel.can_fork():
+        with fewer_collections():
+            yield
+        return
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextmanager
@@ -95,7 +121,8 @@ def build_site(root: Path, config_file: Path | None = None, site_dir: Path | Non
         logger = logging.getLogger("mkdocs")
         logger.addHandler(collect)
         try:
-            mkdocs_build(config)
+            with _collections_while_building(plugin):
+                mkdocs_build(config)
             for post_check in post_checks:
                 report.problems += post_check(staging, tree, result, plugin.page_scans)
             plugin.page_scans = {}

@@ -346,3 +346,21 @@ def test_a_preview_build_leaves_its_pages_to_reference_counting(project, tmp_pat
         assert alive and alive <= set(nav_pages(load_config(str(project / "mkdocs.yml"))["nav"]))
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("forked", [True, False])
+def test_the_collector_is_off_while_workers_build_and_on_again_after(
+        project, tmp_path, fresh_plugin_state, monkeypatch, forked):
+    from generator import build as build_module
+
+    seen = []
+    real = build_module.mkdocs_build
+    monkeypatch.setattr(build_module, "mkdocs_build",
+                        lambda config: seen.append((gc.isenabled(), gc.get_threshold()[0]))
+                        or real(config))
+    monkeypatch.setattr(parallel, "can_fork", lambda: forked)
+    threshold = gc.get_threshold()
+    build_site(project, site_dir=tmp_path / "site", strict=True)
+    # built here, Python-Markdown's instances are cycles: the collector runs, less often
+    assert seen == ([(False, threshold[0])] if forked else [(True, 50_000)])
+    assert gc.isenabled() and gc.get_threshold() == threshold
