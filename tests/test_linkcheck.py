@@ -512,3 +512,17 @@ def test_the_check_is_offline_unless_asked(server, shipped_site, tmp_path, capsy
     code, lines, _ = run(["--root", str(project), "linkcheck", "--site-dir",
                           str(shipped_site)], capsys)
     assert (code, lines, hits) == (0, [], [])
+
+
+def test_the_site_files_are_those_rglob_finds(tmp_path):
+    from generator.linkcheck import site_files
+
+    site = tmp_path / "site"
+    (site / "a" / "b").mkdir(parents=True)
+    (site / "index.html").write_text("x")
+    (site / "a" / "b" / "page.html").write_text("x")
+    (site / "a" / "linked.html").symlink_to(site / "index.html")
+    (site / "a" / "broken.html").symlink_to(site / "missing.html")
+    (site / "linked-folder").symlink_to(site / "a", target_is_directory=True)
+    expected = {path.relative_to(site).as_posix() for path in site.rglob("*") if path.is_file()}
+    assert site_files(site) == expected == {"index.html", "a/b/page.html", "a/linked.html"}
