@@ -36,6 +36,11 @@ _NOT_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD
 _TAG = "tag:yaml.org,2002:"
 
 
+def mark_location(path: str, mark) -> Location:
+    """Where libyaml's ``mark`` (0-based line and column) is, as problems name places."""
+    return Location(path, mark.line + 1, mark.column + 1)
+
+
 class Node:
     """A YAML value with its line and column; mappings also keep where each key is.
 
@@ -52,12 +57,12 @@ class Node:
 
     @property
     def loc(self) -> Location:
-        return Location(self.path, self.mark.line + 1, self.mark.column + 1)
+        return mark_location(self.path, self.mark)
 
     def key_loc(self, key: str) -> Location:
         """Where ``key`` is written in this mapping (where the mapping starts if absent)."""
         mark = self.key_marks.get(key) if self.key_marks else None
-        return Location(self.path, mark.line + 1, mark.column + 1) if mark else self.loc
+        return mark_location(self.path, mark) if mark else self.loc
 
     @property
     def kind(self) -> str:
@@ -134,7 +139,7 @@ class _EventReader:
         self.composer_error: yaml.composer.ComposerError | None = None  # raised at the end
 
     def loc(self, mark) -> Location:
-        return Location(self.path, mark.line + 1, mark.column + 1)
+        return mark_location(self.path, mark)
 
     def error(self, mark, code: str, message: str, hint: str = "") -> None:
         self.content.append(Problem(self.loc(mark), "error", code, message, hint))
@@ -388,7 +393,7 @@ def parse_yaml(raw: bytes, path: str, problems: list[Problem]) -> Node | None:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark and "end of stream" in (exc.problem or ""):
             mark = exc.context_mark  # an unclosed quote: point at where it opened
-        loc = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path, 1, 1)
+        loc = mark_location(path, mark) if mark else Location(path, 1, 1)
         context = exc.context or ""
         if exc.context_mark and context:
             context += f" (line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
