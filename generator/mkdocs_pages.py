@@ -28,9 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mkdocs.structure.pages import Page
+from mkdocs.structure.pages import Page, _RelativePathTreeprocessor
+from mkdocs.structure.toc import get_toc
 
-from . import parallel, search_sections
+from . import parallel, quick_markdown, search_sections
 
 # Below this many pages the processes cost more than they save.
 MIN_PAGES_PER_WORKER = 40
@@ -76,14 +77,15 @@ class _Capture(logging.Handler):
 
 
 
-def _render_one(uri: str, config, files, search, capture: _Capture) -> Rendered:
+def _render_one(uri: str, config, files, search, capture: _Capture, quick: bool) -> Rendered:
     file = files.src_uris[uri]
     page = file.page if file.page is not None else Page(None, file, config)
     capture.records = []
     page.read_source(config)
     page.markdown = config.plugins.on_page_markdown(page.markdown, page=page, config=config,
                                                     files=files)
-    page.render(config, files)
+    if not (quick and _render_quickly(page, config, files)):
+        page.render(config, files)
     entries = None
     if search is not None:
         index = type(search.search_index)(**search.config)
@@ -95,6 +97,36 @@ def _render_one(uri: str, config, files, search, capture: _Capture) -> Rendered:
                  for target, anchors in page.links_to_anchors.items()}
     return Rendered(page.content, page.toc, page._title_from_render,
                     set(page.present_anchor_ids or ()), links, list(capture.records), entries)
+
+
+def quick_conversion(config) -> bool:
+    """Whether pages may be converted by :mod:`generator.quick_markdown`: with the
+    Markdown settings and the releases of Python-Markdown and MkDocs it replicates."""
+    # the plugin's own extension, which changes no HTML (generator.markdown_prune)
+    extensions = [name for name in config["markdown_extensions"]
+                  if name != "generator.markdown_prune"]
+    return (extensions == quick_markdown.EXTENSIONS
+            and (config["mdx_configs"] or {}) == quick_markdown.EXTENSION_CONFIGS
+            and quick_markdown.replicated_release())
+
+
+def _render_quickly(page: Page, config, files) -> bool:
+    """Set on ``page`` what :meth:`Page.render` sets, from the quick conversion of its
+    Markdown; False when that declines the page.
+
+    Links are rewritten and checked by MkDocs' own code, which logs the same warnings.
+    """
+    converted = quick_markdown.convert(page.markdown)
+    if converted is None:
+        return False
+    links = _RelativePathTreeprocessor(page.file, files, config)
+    page.content = converted.html(links.path_to_url)
+    page.toc = get_toc(converted.toc_tokens)
+    page._title_from_render = converted.title
+    page.present_anchor_ids = converted.anchors
+    if logging.getLogger("mkdocs.structure.pages").getEffectiveLevel() > logging.DEBUG:
+        page.links_to_anchors = links.links_to_anchors
+    return True
 
 
 def workers_available() -> int:
@@ -109,6 +141,7 @@ def render_pages(config, files, uris: list[str], workers: int) -> dict[str, Rend
     workers = max(1, min(workers, max(len(uris) // MIN_PAGES_PER_WORKER,
                                       sum(sizes.values()) // MIN_BYTES_PER_WORKER)))
     forked = workers >= 2 and parallel.can_fork()
+    quick = quick_conversion(config)
 
     def render_share(share: list[str]) -> dict[str, Rendered]:
         capture = _Capture()
@@ -118,7 +151,8 @@ def render_pages(config, files, uris: list[str], workers: int) -> dict[str, Rend
         saved = logger.handlers, logger.propagate
         logger.handlers, logger.propagate = [capture], False
         try:
-            return {uri: _render_one(uri, config, files, search, capture) for uri in share}
+            return {uri: _render_one(uri, config, files, search, capture, quick)
+                    for uri in share}
         finally:
             if not forked:
                 logger.handlers, logger.propagate = saved

@@ -18,7 +18,8 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, BuildError as MkDocsBuildError
 
-from generator import markdown_prune, mkdocs_keep, mkdocs_pages, mkdocs_theme, parallel, render
+from generator import (markdown_prune, mkdocs_keep, mkdocs_pages, mkdocs_theme, parallel,
+                       quick_markdown, render)
 from generator.build import build_site
 from generator.check import CheckCache
 from generator.linkcheck import check_built_site, scan_page
@@ -80,6 +81,29 @@ def test_pages_converted_in_workers_are_byte_identical_to_mkdocs_own(project, tm
     assert different == []
     # the search index is among them, made from the workers' entries
     assert "search/search_index.json" in parallel
+
+
+def test_pages_converted_quickly_are_byte_identical_to_mkdocs_own(project, tmp_path,
+                                                                  fresh_plugin_state,
+                                                                  monkeypatch):
+    taken = []
+    convert = quick_markdown.convert
+    monkeypatch.setattr(quick_markdown, "convert",
+                        lambda text: taken.append(convert(text)) or taken[-1])
+    build(project, tmp_path / "quick", workers=1)  # in this process, to count
+    assert sum(page is not None for page in taken) > 80
+    build(project, tmp_path / "mkdocs", workers=0)  # MkDocs' own conversion
+    assert files_of(tmp_path / "quick") == files_of(tmp_path / "mkdocs")
+
+
+def test_other_markdown_settings_leave_every_page_to_python_markdown(project):
+    config = load_config(str(project / "mkdocs.yml"))
+    assert mkdocs_pages.quick_conversion(config)
+    config["markdown_extensions"].append("abbr")
+    assert not mkdocs_pages.quick_conversion(config)
+    config = load_config(str(project / "mkdocs.yml"))
+    config["mdx_configs"]["toc"]["permalink"] = "#"
+    assert not mkdocs_pages.quick_conversion(config)
 
 
 def test_one_process_gives_the_same_pages_as_several(project, tmp_path, fresh_plugin_state):
