@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import re
 import shutil
 import tempfile
 import weakref
@@ -99,6 +100,9 @@ def _render_one(uri: str, config, files, search, capture: _Capture, quick: bool)
                     set(page.present_anchor_ids or ()), links, list(capture.records), entries)
 
 
+_ANCHOR = re.compile(r"#[A-Za-z0-9:_-]+")
+
+
 def quick_conversion(config) -> bool:
     """Whether pages may be converted by :mod:`generator.quick_markdown`: with the
     Markdown settings and the releases of Python-Markdown and MkDocs it replicates."""
@@ -120,7 +124,17 @@ def _render_quickly(page: Page, config, files) -> bool:
     if converted is None:
         return False
     links = _RelativePathTreeprocessor(page.file, files, config)
-    page.content = converted.html(links.path_to_url)
+    anchors = links.links_to_anchors
+
+    def rewrite(url: str) -> str:
+        # what path_to_url does with a link to an anchor of the page itself (a footnote,
+        # a heading's permalink: most of a page's links), without parsing the URL
+        if url[:1] == "#" and _ANCHOR.fullmatch(url):
+            anchors.setdefault(page.file, {}).setdefault(url[1:], url)
+            return url
+        return links.path_to_url(url)
+
+    page.content = converted.html(rewrite)
     page.toc = get_toc(converted.toc_tokens)
     page._title_from_render = converted.title
     page.present_anchor_ids = converted.anchors

@@ -10,6 +10,7 @@ import gc
 import os
 import shutil
 import signal
+import types
 import weakref
 from pathlib import Path
 
@@ -248,6 +249,70 @@ def test_the_search_plugin_rewrites_only_the_pages_it_can_change(
     rewritten = [text for text in rewritten if text]  # the rest were given no HTML
     # this page, and the home and timeline pages, whose timeline figure is not indexed
     assert len(rewritten) == 3 and all("data-search-exclude" in text for text in rewritten)
+
+
+def test_partials_rendered_once_per_folder_leave_every_page_as_mkdocs_writes_it(
+        project, tmp_path, fresh_plugin_state, monkeypatch):
+    build(project, tmp_path / "plain", workers=0)
+    # the same serial build, its env giving the stand-ins that theme workers get
+    navs, rendered = [], []
+    on_nav, on_env = FactsheetPlugin.on_nav, FactsheetPlugin.on_env
+    monkeypatch.setattr(FactsheetPlugin, "on_nav", lambda self, nav, config, files:
+                        navs.append(nav) or on_nav(self, nav, config, files))
+
+    def with_stand_ins(self, env, config, files):
+        env = on_env(self, env, config, files)
+        mkdocs_theme.render_partials_once(env, mkdocs_theme.link_targets(config, navs[-1]))
+        return env
+
+    monkeypatch.setattr(FactsheetPlugin, "on_env", with_stand_ins)
+    root_render_func = mkdocs_theme.RenderedOnce.root_render_func
+
+    def counted(self, context):
+        key = self.key_of(context)
+        rendered.append((self.template.name, key, key is not None and key in self.kept))
+        return root_render_func(self, context)
+
+    monkeypatch.setattr(mkdocs_theme.RenderedOnce, "root_render_func", counted)
+    build(project, tmp_path / "once", workers=0)
+    assert files_of(tmp_path / "once") == files_of(tmp_path / "plain")
+    nav = [(key, kept) for name, key, kept in rendered if name == "partials/nav.html"]
+    assert len(nav) > 90
+    assert {key for key, kept in nav} >= {("incidents",), ("actors",), ("sources",), None}
+    assert sum(kept for key, kept in nav) > 80  # rendered once per folder, then kept
+    assert {kept for name, key, kept in rendered if name == "partials/search.html"} == \
+        {False, True}
+
+
+def test_a_page_in_the_nav_or_holding_a_link_target_gets_its_own_partials(project):
+    config = load_config(str(project / "mkdocs.yml"))
+    nav = types.SimpleNamespace(pages=[], items=[], homepage=None)
+    page = types.SimpleNamespace(parent=None, url="incidents/a/")
+    sibling = types.SimpleNamespace(parent=None, url="incidents/b/")
+    targets = frozenset({"", "incidents/", "disputed/", "incidents/b/part/"})
+    assert mkdocs_theme.page_folder(page, nav, targets) == ("incidents",)
+    assert mkdocs_theme.page_folder(sibling, nav, targets) is None  # a target inside it
+    assert mkdocs_theme.page_folder(types.SimpleNamespace(parent=None, url="x.html"), nav,
+                                    targets) is None  # the site's root folder
+    assert mkdocs_theme.page_folder(types.SimpleNamespace(parent=None, url="a/b.html"), nav,
+                                    targets) == ()
+    in_a_section = types.SimpleNamespace(parent=object(), url="incidents/c/")
+    assert mkdocs_theme.page_folder(in_a_section, nav, targets) is None
+    nav.pages = [page]
+    assert mkdocs_theme.page_folder(page, nav, targets) is None
+    env = config.theme.get_env()
+    assert mkdocs_theme.material_partials(env)
+
+
+def test_the_installed_material_partials_are_the_ones_rendered_once(tmp_path):
+    # Fails when mkdocs-material changes them: check that PER_FOLDER and ONCE still depend
+    # on nothing else, then update PARTIALS_SHA256.  Until then every page renders them.
+    config = load_config(str(REPO / "mkdocs.yml"))
+    assert mkdocs_theme.material_partials(config.theme.get_env())
+    (tmp_path / "overrides" / "partials").mkdir(parents=True)
+    (tmp_path / "overrides" / "partials" / "tabs.html").write_text("<nav></nav>")
+    config.theme.dirs.insert(0, str(tmp_path / "overrides"))
+    assert not mkdocs_theme.material_partials(config.theme.get_env())  # a custom_dir's own
 
 
 def test_the_theme_rendered_in_workers_is_byte_identical_and_scanned_as_written(
