@@ -168,14 +168,14 @@ def _render_theme(page, config, doc_files, nav, get_template) -> str:
 
 # Material's partials that, for a page outside the nav, depend on nothing but the folder
 # the page's URL is in (their links are made relative to it), or on nothing at all.
-PER_FOLDER = ("partials/nav.html", "partials/tabs.html")
-ONCE = ("partials/search.html",)
+PER_FOLDER = ("partials/nav.html", "partials/tabs.html", "partials/logo.html")
+ONCE = ("partials/search.html", "partials/palette.html")
 # they and what they include, as checked (a page of each kind, built both ways, is
 # byte-identical: tests/test_mkdocs_pages.py)
 REPLICATED_PARTIALS = ("partials/nav.html", "partials/nav-item.html", "partials/tabs.html",
                        "partials/tabs-item.html", "partials/logo.html", "partials/source.html",
-                       "partials/search.html")
-PARTIALS_SHA256 = "a7791c78e7953f766398c58b27de76e20a25f1aa4167f677b593214d8d67aa8d"
+                       "partials/search.html", "partials/palette.html")
+PARTIALS_SHA256 = "3046695a3dd8efd46c98cae33b427007374e3837712eb7e78b7a74ae9f32452c"
 
 
 class RenderedOnce:
