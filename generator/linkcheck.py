@@ -128,7 +128,6 @@ _PARSER = etree.HTMLParser(encoding="utf-8", huge_tree=True, remove_comments=Tru
 _IDS = etree.XPath("//@id | //a/@name")
 _LINKED = etree.XPath("//*[@href or @src or @*[name() = 'xlink:href']]")
 _LINKED_PLAIN = etree.XPath("//*[@href or @src]")  # a third faster: no test of every name
-_XLINK = re.compile(rb"xlink:href", re.IGNORECASE)
 _FOOTNOTE_ITEMS = etree.XPath("//li[starts-with(@id, 'fn:')]")
 _FACTS = etree.XPath("//*[contains(@class, 'fs-fact')]")
 _CITED = etree.XPath("boolean(.//a[contains(concat(' ', normalize-space(@class), ' '), "
@@ -155,7 +154,8 @@ def scan_page(html: bytes) -> PageScan:
         label = item.get("id")[3:]
         for element in item.iter("a"):
             in_footnote[element] = label
-    for element in (_LINKED if _XLINK.search(html) else _LINKED_PLAIN)(root):
+    # (ASCII case folding, as the regular expression did, three times faster)
+    for element in (_LINKED if b"xlink:href" in html.lower() else _LINKED_PLAIN)(root):
         classes = element.get("class")
         names = classes.split() if classes else ()
         for name, value in element.items():
