@@ -3,10 +3,11 @@
 Python-Markdown is most of a large build's time: about 9 ms of CPU for an incident page,
 whose Markdown is a handful of shapes the templates repeat (headings with an id, facts
 in ``<span>`` elements with footnote markers, lists of links, tables, admonitions, one
-footnote per citation).  :func:`convert` reads exactly those shapes and writes the HTML
+footnote per citation; on the home and timeline pages, a raw ``<figure>`` and a table in
+a Markdown ``<div>``).  :func:`convert` reads exactly those shapes and writes the HTML
 that Python-Markdown, with the extensions of the shipped ``mkdocs.yml``, writes for them:
 the same elements, attributes, footnote numbers and back-references, heading ids and
-table of contents.  It is a reader of a closed grammar, not a Markdown parser: anything
+table of contents, and the ids MkDocs finds in raw HTML (with its own reader).  It is a reader of a closed grammar, not a Markdown parser: anything
 outside the grammar (a line that could start another kind of block, an underscore, a
 backtick, a tag other than ``<span>``, an image, an undefined footnote ...) makes it
 decline, and the caller converts that page with Python-Markdown as before.  Every value
@@ -32,6 +33,7 @@ from pathlib import Path
 
 from markdown.extensions.toc import nest_toc_tokens, slugify, strip_tags, unique
 from markdown.serializers import _escape_attrib_html
+from mkdocs.structure.pages import _HTMLHandler as _RawIds
 
 # The extensions (in MkDocs' order, its built-ins first) and settings this replicates.
 EXTENSIONS = ["toc", "tables", "fenced_code", "footnotes", "attr_list", "md_in_html",
@@ -233,6 +235,14 @@ class _Page:
                 if rest:
                     blocks.append(rest)
                 continue
+            m = _MARKDOWN_DIV.fullmatch(block)
+            if m is not None:  # md_in_html: a <div> around one table, read as Markdown
+                if len(blocks) < 2 or blocks[-2] != "</div>" or not blocks[-1].startswith("|"):
+                    raise Declined
+                table = self._table(blocks.pop().split("\n"), depth=2)
+                blocks.pop()
+                self._add("div", [f'<div class="{m.group(1)}">\n', *table, "\n</div>"])
+                continue
             self._block(block, first)
         return self._finish()
 
@@ -240,7 +250,7 @@ class _Page:
         lines = block.split("\n")
         start = first[:1]
         if start == "|":
-            self._table(lines)
+            self._add("table", self._table(lines))
         elif start == "-" and first.startswith("- "):
             if self.last == "ul":  # would continue the last list
                 raise Declined
@@ -259,6 +269,8 @@ class _Page:
             if not _SCRIPT.fullmatch(block):
                 raise Declined
             self._add("script", [block + "\n"])
+        elif start == "<" and first.startswith("<figure"):
+            self._raw_figure(block)
         else:
             out: list = []
             self._paragraph(lines, 1, out)
@@ -352,7 +364,19 @@ class _Page:
         out.append("\n</div>")
         self._add("div", out)
 
-    def _table(self, lines: list[str]) -> None:
+    def _raw_figure(self, block: str) -> None:
+        """A <figure> block of raw HTML (the timeline's SVG): passed through as it is."""
+        m = _FIGURE.fullmatch(block)
+        if m is None or _NOT_RAW.search(m.group(1)):
+            raise Declined
+        ids = _RawIds()  # what MkDocs' reading of the raw HTML finds
+        ids.feed(block)
+        ids.close()
+        self.raw_ids.update(ids.present_anchor_ids)
+        self._add("figure", [block + "\n"])
+
+    def _table(self, lines: list[str], depth: int = 1) -> list:
+        """A table element; ``depth``: how deep the table stands."""
         if len(lines) < 3:
             raise Declined
         rows = [self._cells(line) for line in lines]
@@ -360,21 +384,22 @@ class _Page:
         if any(len(row) != width for row in rows) or any(
                 not cell or cell.strip("-") for cell in rows[1]):
             raise Declined
+        cells = depth + 3  # table > thead or tbody > tr > th or td
         out: list = ["<table>\n<thead>\n<tr>\n"]
         for cell in rows[0]:
             out.append("<th>")
-            self._inline(cell, 4, out)
+            self._inline(cell, cells, out)
             out.append("</th>\n")
         out.append("</tr>\n</thead>\n<tbody>\n")
         for row in rows[2:]:
             out.append("<tr>\n")
             for cell in row:
                 out.append("<td>")
-                self._inline(cell, 4, out)
+                self._inline(cell, cells, out)
                 out.append("</td>\n")
             out.append("</tr>\n")
         out.append("</tbody>\n</table>")
-        self._add("table", out)
+        return out
 
     @staticmethod
     def _cells(line: str) -> list[str]:
@@ -481,6 +506,13 @@ _CLOSING_HASHES = re.compile(r"(?<!\\)(?:\\\\)*#$")
 _ATTRIBUTES = re.compile(r"\{ ((?:[#.][A-Za-z][A-Za-z0-9-]* )+)\}")
 _ADMONITION = re.compile(r'!!! ([a-z]+) "([^"]+)"')
 _SCRIPT = re.compile(r'<script type="application/ld\+json">[^<\n]*</script>')
+_MARKDOWN_DIV = re.compile(r'<div class="([a-z][a-z0-9 -]*)" markdown>')
+_FIGURE = re.compile(r'<figure class="[a-z][a-z0-9 -]*"(?: data-search-exclude)?>\n(.*)\n</figure>',
+                     re.S)
+# in a raw figure: anything Python-Markdown's reading of raw HTML might not pass through as
+# it is, or that would end the figure early
+_NOT_RAW = re.compile(r"</?figure|<[!?]|<(?:script|style|pre|textarea)|\bmarkdown\b"
+                      r"|&(?![a-zA-Z0-9#]+;)")
 _ROW = re.compile(r"\|.*[^\\]\|")
 _NOTE = re.compile(r"^\[\^([A-Za-z0-9-]+)\]: (.*)$", re.M)
 _NOTE_LINE = re.compile(r"\[\^([A-Za-z0-9-]+)\]: (.*)")
