@@ -369,10 +369,11 @@ class _Page:
         m = _FIGURE.fullmatch(block)
         if m is None or _NOT_RAW.search(m.group(1)):
             raise Declined
-        ids = _RawIds()  # what MkDocs' reading of the raw HTML finds
-        ids.feed(block)
-        ids.close()
-        self.raw_ids.update(ids.present_anchor_ids)
+        if _MAYBE_IDS.search(block):  # what MkDocs' reading of the raw HTML finds
+            ids = _RawIds()
+            ids.feed(block)
+            ids.close()
+            self.raw_ids.update(ids.present_anchor_ids)
         self._add("figure", [block + "\n"])
 
     def _table(self, lines: list[str], depth: int = 1) -> list:
@@ -513,6 +514,8 @@ _FIGURE = re.compile(r'<figure class="[a-z][a-z0-9 -]*"(?: data-search-exclude)?
 # it is, or that would end the figure early
 _NOT_RAW = re.compile(r"</?figure|<[!?]|<(?:script|style|pre|textarea)|\bmarkdown\b"
                       r"|&(?![a-zA-Z0-9#]+;)")
+# an attribute MkDocs takes an anchor from (any case) may stand in the raw HTML
+_MAYBE_IDS = re.compile(r"\b(?:id|name)\b", re.I)
 _ROW = re.compile(r"\|.*[^\\]\|")
 _NOTE = re.compile(r"^\[\^([A-Za-z0-9-]+)\]: (.*)$", re.M)
 _NOTE_LINE = re.compile(r"\[\^([A-Za-z0-9-]+)\]: (.*)")
