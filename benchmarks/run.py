@@ -15,8 +15,8 @@ For each size it writes a synthetic project (see ``generate.py``) under
 
 For each it prints wall-clock seconds, CPU seconds (user + system, children included:
 the honest figure on a busy machine), peak memory (proportional set size of the process
-tree, sampled every 0.5 s, so pages forked workers share are counted once) and, for builds,
-the size of the site.  Then the ratios: each figure against
+tree, sampled every 0.1 s, every 0.5 s after 3 s, so pages forked workers share are counted
+once) and, for builds, the size of the site.  Then the ratios: each figure against
 ``mkdocs`` alone, and 5,000 incidents against 500.
 
     python benchmarks/run.py                 # 500 and 5,000 incidents
@@ -42,7 +42,7 @@ sys.path.insert(0, str(HERE))  # generate.py sits beside this script
 import generate  # noqa: E402
 
 OUT = HERE / "out"
-SAMPLE_SECONDS = 0.5  # between two samples of memory; peaks last seconds
+SAMPLE_SECONDS = 0.5  # between two samples of memory after 3 s; peaks last seconds
 PYTHON = sys.executable
 
 
@@ -125,8 +125,9 @@ def run(argv: list[str], cwd: Path, env: dict | None = None) -> Measure:
             except OSError:
                 pass
             # a sample reads the page tables of every process: 40-120 ms of CPU with three
-            # processes of 800 MiB, which at 0.1 s took most of a core from the build
-            done.wait(SAMPLE_SECONDS)
+            # processes of 800 MiB, which every 0.1 s took most of a core from the build;
+            # short runs, small, are still sampled often enough to see their peak
+            done.wait(0.1 if time.perf_counter() - started < 3 else SAMPLE_SECONDS)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
