@@ -114,6 +114,17 @@ _INLINE = re.compile(rf"""
 _TAG_ID = re.compile(r' id="([^"]*)"')
 
 
+def _escape(m: re.Match, out: list) -> int:
+    """A backslash escape: the character, when Python-Markdown escapes it; else the
+    backslash stays and the character is read on its own.  Where reading goes on."""
+    char = m.group("escape")
+    if char in ESCAPABLE:
+        out.append(_CDATA.get(char, char))
+        return m.end()
+    out.append("\\")
+    return m.start() + 1
+
+
 @dataclass(slots=True)
 class _Ref:
     """A footnote marker; Python-Markdown numbers its id in the order it meets markers."""
@@ -148,17 +159,10 @@ class _Page:
             m = match(text, pos)
             if m is None:
                 raise Declined
-            kind = m.lastgroup
-            if kind == "escape":
-                char = m.group("escape")
-                if char in ESCAPABLE:
-                    out.append(_CDATA.get(char, char))
-                else:  # a backslash before anything else stays; so does the character
-                    out.append("\\")
-                    pos = m.start() + 1
-                    continue
-            else:
-                out.append(m.group())
+            if m.lastgroup == "escape":
+                pos = _escape(m, out)
+                continue
+            out.append(m.group())
             pos = m.end()
 
     def _inline(self, text: str, depth: int, out: list) -> None:
@@ -174,13 +178,8 @@ class _Page:
             if kind in ("plain", "bang", "newline", "entity"):
                 out.append(m.group())
             elif kind == "escape":
-                char = m.group("escape")
-                if char in ESCAPABLE:
-                    out.append(_CDATA.get(char, char))
-                else:
-                    out.append("\\")
-                    pos = m.start() + 1
-                    continue
+                pos = _escape(m, out)
+                continue
             elif kind == "ref":
                 label = m.group("ref")
                 if label not in self.notes:
