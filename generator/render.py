@@ -34,6 +34,8 @@ _ESCAPES = str.maketrans({
     **{c: "\\" + c for c in "\\`*_{}[]()|#"},
     "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
 })
+# characters Python-Markdown does not unescape: written as character references instead
+_NOT_ESCAPABLE = {char: f"&#{ord(char)};" for char in ":=~"}
 _LINE_START = re.compile(r"^(?:[-+!:=~]|\d+(?=[.)]))")
 
 
@@ -47,12 +49,15 @@ def md_escape(value: object) -> Markup:
 
 def _md_escape(value: object) -> Markup:
     text = _SPACE.sub(" ", str(value)).strip().translate(_ESCAPES)
-    # a leading '-', '+' or '1.' would start a list wherever a template puts the text
+    # a leading '-', '+' or '1.' would start a list wherever a template puts the text, a
+    # leading '=' a heading, '~' a fence
     match = _LINE_START.match(text)
     if match:
         end = match.end()
         if text[:end].isdigit():
             text = text[:end] + "\\" + text[end:]
+        elif text[0] in _NOT_ESCAPABLE:  # Python-Markdown would show the backslash
+            text = _NOT_ESCAPABLE[text[0]] + text[1:]
         else:
             text = "\\" + text
     return Markup(text)

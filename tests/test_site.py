@@ -17,10 +17,13 @@ import sys
 from pathlib import Path
 from urllib.parse import urldefrag
 
+import markdown
 import pytest
 from bs4 import BeautifulSoup
 
+from generator import quick_markdown
 from generator.cli import main
+from generator.render import md_escape
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = Path(__file__).parent / "cases" / "check" / "_base"
@@ -258,3 +261,16 @@ def test_a_known_url_is_linked_with_a_text_fragment_and_its_archive_copy_shown(t
     page = soup(out / "sources" / "article" / "index.html")
     assert page.find("a", href="https://archive.example.org/news/rockets")
     assert page.find("a", href="https://news.example.org/2020/12/rockets")
+
+
+@pytest.mark.parametrize("value", ["- a dash", "+ plus", "* star", "! bang", ": colon",
+                                   "= equals", "~~~ tildes", "1. one", "12) twelve",
+                                   "# hash", "> quote", "| pipe |", "&amp; entity"])
+def test_text_that_starts_like_markdown_syntax_reads_as_typed(value):
+    # where a template puts a value first on a line: a paragraph, a list item, a table cell
+    for markdown_text, element in ((md_escape(value), "p"), (f"- {md_escape(value)}", "li"),
+                                   (f"| a |\n| --- |\n| {md_escape(value)} |", "td")):
+        md = markdown.Markdown(extensions=quick_markdown.EXTENSIONS,
+                               extension_configs=quick_markdown.EXTENSION_CONFIGS)
+        html = BeautifulSoup(md.convert(markdown_text), "html.parser")
+        assert html.find(element).get_text() == value, markdown_text
