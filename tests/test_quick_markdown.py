@@ -30,9 +30,8 @@ from generator.site import render_checked
 from test_injection import hostile_project
 
 REPO = Path(__file__).resolve().parent.parent
-# pages the grammar leaves to Python-Markdown: the about pages (code, raw HTML) and the
-# actors' index (a line ends with a space)
-LEFT_TO_PYTHON_MARKDOWN = {"methodology.md", "data.md", "contributing.md", "actors/index.md"}
+# pages the grammar leaves to Python-Markdown: the about pages (code, raw HTML)
+LEFT_TO_PYTHON_MARKDOWN = {"methodology.md", "data.md", "contributing.md"}
 
 
 def python_markdown(text: str) -> tuple[str, list]:
