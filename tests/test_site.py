@@ -274,3 +274,11 @@ def test_text_that_starts_like_markdown_syntax_reads_as_typed(value):
                                extension_configs=quick_markdown.EXTENSION_CONFIGS)
         html = BeautifulSoup(md.convert(markdown_text), "html.parser")
         assert html.find(element).get_text() == value, markdown_text
+
+
+def test_the_actors_index_names_other_spellings_only_when_there_are_some(site):
+    items = [li.get_text(" ", strip=True)
+             for li in soup(site / "actors" / "index.html").select("article li")]
+    assert any(item.startswith("Abu Mahdi al-Muhandis") for item in items)
+    assert not [item for item in items if item.endswith("also")]  # alias = the name only
+    assert any("— also Kirby" in item for item in items)
