@@ -7,10 +7,12 @@ footnote per citation; on the home and timeline pages, a raw ``<figure>`` and a 
 a Markdown ``<div>``).  :func:`convert` reads exactly those shapes and writes the HTML
 that Python-Markdown, with the extensions of the shipped ``mkdocs.yml``, writes for them:
 the same elements, attributes, footnote numbers and back-references, heading ids and
-table of contents, and the ids MkDocs finds in raw HTML (with its own reader).  It is a reader of a closed grammar, not a Markdown parser: anything
-outside the grammar (a line that could start another kind of block, an underscore, a
-backtick, a tag other than ``<span>``, an image, an undefined footnote ...) makes it
-decline, and the caller converts that page with Python-Markdown as before.  Every value
+table of contents, and the ids MkDocs finds in raw HTML (with its own reader).
+
+It is a reader of a closed grammar, not a Markdown parser: anything outside the grammar
+(a line that could start another kind of block, an underscore, a backtick, a tag other
+than ``<span>``, an image, an undefined footnote ...) makes it decline, and the caller
+converts that page with Python-Markdown as before.  Every value
 from the fact files reaches the Markdown escaped (:func:`generator.render.md_escape`), so
 the grammar holds whatever a contributor writes.
 
