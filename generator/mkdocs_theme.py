@@ -9,9 +9,10 @@ the check does not parse the page again.  MkDocs then goes through its page loop
 is replaced by reading the worker's HTML, and the warnings the render logged are
 replayed there.  The output is byte-for-byte what a serial build writes.
 
-In a worker, Material's nav, tabs and search partials are rendered once for each folder of
-pages outside the nav rather than once a page (:class:`RenderedOnce`): for such a page
-they depend on nothing else (about a third of the theme's time on an incident page).
+In a worker, Material's nav, tabs, search, palette and logo partials are rendered once for
+each folder of pages outside the nav rather than once a page (:class:`RenderedOnce`): for
+such a page they depend on nothing else (about a third of the theme's time on an incident
+page).
 
 Under a preview, a :class:`ThemeCache` keeps each page's HTML, reused while the page's
 Markdown and everything around it (settings, navigation, build date) are unchanged.
@@ -223,7 +224,7 @@ def render_partials_once(env, targets: frozenset[str]) -> None:
 
     def memoized(name, parent=None, globals=None):
         template = get_template(name, parent, globals)
-        if name not in PER_FOLDER and name not in ONCE or globals:
+        if (name not in PER_FOLDER and name not in ONCE) or globals:
             return template
         stand_in = stand_ins.get(name)
         if stand_in is None or stand_in.template is not template:
