@@ -2,10 +2,11 @@
 
 MkDocs converts pages one after another, and Python-Markdown (with the search plugin's
 reading of each converted page) is most of a large build's time.  Before MkDocs reads the
-pages, :func:`render_pages` forks worker processes that run MkDocs' own
-:meth:`~mkdocs.structure.pages.Page.render` on a share of the generated pages each: the
-same Markdown extensions, the same link rewriting and validation, the same table of
-contents.  Each worker also makes the page's search-index entries, reading the page with
+pages, :func:`render_pages` forks worker processes that convert a share of the generated
+pages each: with :mod:`generator.quick_markdown`, which writes what MkDocs' own
+:meth:`~mkdocs.structure.pages.Page.render` writes for the shapes the templates use (MkDocs'
+own link rewriting and validation included), or with that render itself for any other
+page or Markdown setting.  Each worker also makes the page's search-index entries, reading the page with
 :mod:`generator.search_sections`, which does what the search plugin's reading does, faster.
 The main process then gives every page what its render would have set, re-logs the
 render's warnings (so ``--strict`` still fails on them), and goes on with the theme as
