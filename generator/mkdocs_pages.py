@@ -6,8 +6,9 @@ pages, :func:`render_pages` forks worker processes that convert a share of the g
 pages each: with :mod:`generator.quick_markdown`, which writes what MkDocs' own
 :meth:`~mkdocs.structure.pages.Page.render` writes for the shapes the templates use (MkDocs'
 own link rewriting and validation included), or with that render itself for any other
-page or Markdown setting.  Each worker also makes the page's search-index entries, reading the page with
-:mod:`generator.search_sections`, which does what the search plugin's reading does, faster.
+page or Markdown setting.  Each worker also makes the page's search-index entries, reading
+the page with :mod:`generator.search_sections`, which does what the search plugin's
+reading does, faster.
 The main process then gives every page what its render would have set, re-logs the
 render's warnings (so ``--strict`` still fails on them), and goes on with the theme as
 usual.
