@@ -21,6 +21,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 
 import jinja2
+import jinja2.compiler
 from markupsafe import Markup
 
 from . import export, parallel, timeline, views
@@ -103,6 +104,25 @@ class CompiledTemplates(jinja2.BytecodeCache):
 COMPILED = CompiledTemplates()
 
 
+class _EscapedByFinalize(jinja2.compiler.CodeGenerator):
+    """Writes ``{{ value }}`` as ``environment.finalize(value)`` where Jinja writes
+    ``escape(environment.finalize(value))``.
+
+    Our ``finalize`` already returns markup, every value escaped for Markdown and HTML:
+    the second escape only copied each string into a new ``Markup`` (1.2 million times
+    at 5,000 incidents, an eighth of rendering).  Any other output keeps Jinja's own code:
+    with autoescaping off or switched at run time, or another finalize.
+    """
+
+    def _output_child_pre(self, node, frame, finalize) -> None:
+        if (frame.eval_ctx.autoescape and not frame.eval_ctx.volatile
+                and self.environment.finalize is _finalize
+                and finalize.src == "environment.finalize("):
+            self.write("(environment.finalize(")  # closed by _output_child_post's "))"
+            return
+        super()._output_child_pre(node, frame, finalize)
+
+
 def make_environment(templates: Path) -> jinja2.Environment:
     """The Jinja environment for a templates folder; escaping is on by default."""
     env = jinja2.Environment(
@@ -117,6 +137,7 @@ def make_environment(templates: Path) -> jinja2.Environment:
     )
     env.filters["url"] = link_target
     env.filters["escape_md"] = md_escape
+    env.code_generator_class = _EscapedByFinalize
     return env
 
 

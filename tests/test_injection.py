@@ -17,12 +17,16 @@ import shutil
 import threading
 from pathlib import Path
 
+import jinja2.compiler
 import pytest
 from bs4 import BeautifulSoup
 
 from factories import ACTOR_ID, ARTICLE, ARTICLE_NAME, INCIDENT_ID, SOURCE_ID, STATEMENT_ID, \
     tiny_records, write_project
+from generator import render
+from generator.check import check_project
 from generator.cli import main
+from generator.site import render_checked
 
 REPO = Path(__file__).resolve().parent.parent
 TRAP = "127.0.0.1:9"  # the discard port: any request there is an injected request
@@ -119,6 +123,27 @@ def test_no_payload_becomes_markup(site, page):
     assert not html.find(id="evil")
     assert not [t for t in html.select(".admonition-title") if "Injected" in t.get_text()]
     assert "49" not in article.get_text()
+
+
+@pytest.mark.parametrize("project", ["shipped", "hostile"])
+def test_templates_compiled_without_jinjas_second_escape_render_the_same(project, tmp_path,
+                                                                        monkeypatch):
+    """Our Jinja code leaves out the escape() Jinja wraps around finalize (which escapes
+    already): every page and data file must be what Jinja's own code makes."""
+    root = REPO if project == "shipped" else hostile_project(tmp_path / "project")
+    result = check_project(root)
+    assert not result.errors
+    ours = render_checked(result, root / "site_templates", "Fact sheet")
+    assert "escape(environment.finalize(" not in _compiled(root / "site_templates")
+    monkeypatch.setattr(render, "COMPILED", render.CompiledTemplates())  # compile anew
+    monkeypatch.setattr(render, "_EscapedByFinalize", jinja2.compiler.CodeGenerator)
+    assert "escape(environment.finalize(" in _compiled(root / "site_templates")
+    assert render_checked(result, root / "site_templates", "Fact sheet") == ours
+
+
+def _compiled(templates: Path) -> str:
+    env = render.make_environment(templates)
+    return env.compile(env.loader.get_source(env, "_macros.md.j2")[0], raw=True)
 
 
 @pytest.fixture(scope="module")
