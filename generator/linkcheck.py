@@ -90,6 +90,7 @@ class PageScan:
     """What one HTML page holds, gathered from a single parse."""
 
     ids: set[str] = field(default_factory=set)
+    # the links the rest of the site is needed to check (see :func:`settled`)
     links: list[Link] = field(default_factory=list)
     uncited: list[Fact] = field(default_factory=list)
     literal_footnotes: list[tuple[str, int]] = field(default_factory=list)
@@ -159,7 +160,7 @@ def scan_page(html: bytes) -> PageScan:
         classes = element.get("class")
         names = classes.split() if classes else ()
         for name, value in element.items():
-            if name in _LINK_ATTRIBUTES:
+            if name in _LINK_ATTRIBUTES and not settled(value, scan.ids):
                 scan.links.append(Link(value, element.sourceline or 0, "footnote-ref" in names,
                                        in_footnote.get(element, ""), "footnote-backref" in names))
     for element in _FACTS(root):
@@ -176,6 +177,16 @@ def scan_page(html: bytes) -> PageScan:
         for match in _UNRENDERED_LINK.finditer(text):
             scan.unrendered_links.append((match.group(0), line))
     return scan.interned()
+
+
+def settled(href: str, ids: set[str]) -> bool:
+    """Whether a link is sound whatever the rest of the site holds: to another site (not
+    checked here), or to an anchor its own page has.  Nearly half a page's links are to
+    its own footnotes and headings; the scan keeps only the others, for the site's check."""
+    if href[:1] == "#":
+        fragment = unquote(href[1:])
+        return not fragment or fragment.startswith(":~:") or fragment in ids
+    return not href or href.startswith("//") or _SCHEME.match(href) is not None
 
 
 @dataclass(slots=True)

@@ -347,14 +347,18 @@ def test_scan_page_finds_facts_footnotes_and_links_in_one_parse():
 <pre>[^c3] in code is fine</pre>
 <div class="footnote"><ol><li id="fn:c1"><p>x <a href="../s/#q-1">quote</a></p></li></ol></div>
 <svg><a xlink:href="#a-1"><text>t</text></a></svg>
+<p><a href="#nowhere">x</a> <a href="https://example.org/#a-9">y</a> <a href="#">top</a>
+<a href="#fn%3Ac1">z</a> <a class="footnote-ref" href="#fn:c9">9</a></p>
 </body></html>""")
     assert scan.ids == {"a-1", "a-2", "fn:c1"}
     assert [(f.ident, f.line, f.shown) for f in scan.uncited] == [("a-2", 3, "not cited at all")]
     assert scan.literal_footnotes == [("c1", 4), ("c2", 4)]
     assert scan.unrendered_links == [("](page.md)", 4)]
+    # the links to its own anchors (#fn:c1, #a-1, #fn%3Ac1, #) and to other sites are
+    # settled on the page; the site's check needs the others
     assert [(link.href, link.line, link.footnote_ref, link.in_footnote)
-            for link in scan.links] == [("#fn:c1", 2, True, ""), ("../s/#q-1", 6, False, "c1"),
-                                        ("#a-1", 7, False, "")]
+            for link in scan.links] == [("../s/#q-1", 6, False, "c1"), ("#nowhere", 8, False, ""),
+                                        ("#fn:c9", 9, True, "")]
     # as a worker sends it: the same scan, its strings interned
     sent = pickle.loads(pickle.dumps(scan, pickle.HIGHEST_PROTOCOL))
     assert sent == scan
