@@ -54,7 +54,6 @@ PAGES_PER_TARGET = 5
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _LITERAL_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
 _UNRENDERED_LINK = re.compile(r"\]\(([^()\s]+\.md(?:#[^()\s]*)?)\)")
-_LINK_ATTRIBUTES = frozenset({"href", "src", "xlink:href"})
 _MKDOCS_PAGE = re.compile(r"^Doc file '([^']+)' ")
 _MKDOCS_TARGET = re.compile(r"(?:the target|the doc) '([^']+)'(?: does not contain an anchor "
                             r"'([^']+)')?")
@@ -127,12 +126,11 @@ def _unpickled_scan(ids: list[str], links: list[tuple], uncited: list[tuple],
 # The queries run in libxml2; Python sees only what they select.
 _PARSER = etree.HTMLParser(encoding="utf-8", huge_tree=True, remove_comments=True)
 _IDS = etree.XPath("//@id | //a/@name")
-_LINKED = etree.XPath("//*[@href or @src or @*[name() = 'xlink:href']]")
-_LINKED_PLAIN = etree.XPath("//*[@href or @src]")  # a third faster: no test of every name
-_FOOTNOTE_ITEMS = etree.XPath("//li[starts-with(@id, 'fn:')]")
-_FACTS = etree.XPath("//*[contains(@class, 'fs-fact')]")
-_CITED = etree.XPath("boolean(.//a[contains(concat(' ', normalize-space(@class), ' '), "
-                     "' footnote-ref ')])")
+# the values of the link attributes, in document order (each knows its element)
+_LINKS = etree.XPath("//@href | //@src | //@*[name() = 'xlink:href']")
+_LINKS_PLAIN = etree.XPath("//@href | //@src")  # a third faster: no test of every name
+_UNCITED = etree.XPath("//*[contains(@class, 'fs-fact')][not(.//a[contains(concat(' ', "
+                       "normalize-space(@class), ' '), ' footnote-ref ')])]")
 _SUSPECT_TEXT = etree.XPath(
     "//text()[contains(., '[^') or contains(., '](')]"
     "[not(ancestor::script or ancestor::style or ancestor::code or ancestor::pre)]")
@@ -150,21 +148,17 @@ def scan_page(html: bytes) -> PageScan:
     if root is None:
         return scan
     scan.ids.update(str(ident) for ident in _IDS(root))
-    in_footnote = {}
-    for item in _FOOTNOTE_ITEMS(root):
-        label = item.get("id")[3:]
-        for element in item.iter("a"):
-            in_footnote[element] = label
     # (ASCII case folding, as the regular expression did, three times faster)
-    for element in (_LINKED if b"xlink:href" in html.lower() else _LINKED_PLAIN)(root):
+    for value in (_LINKS if b"xlink:href" in html.lower() else _LINKS_PLAIN)(root):
+        if settled(value, scan.ids):
+            continue
+        element = value.getparent()
         classes = element.get("class")
         names = classes.split() if classes else ()
-        for name, value in element.items():
-            if name in _LINK_ATTRIBUTES and not settled(value, scan.ids):
-                scan.links.append(Link(value, element.sourceline or 0, "footnote-ref" in names,
-                                       in_footnote.get(element, ""), "footnote-backref" in names))
-    for element in _FACTS(root):
-        if _has_class(element, "fs-fact") and not _CITED(element):
+        scan.links.append(Link(str(value), element.sourceline or 0, "footnote-ref" in names,
+                               _footnote_of(element), "footnote-backref" in names))
+    for element in _UNCITED(root):
+        if _has_class(element, "fs-fact"):
             scan.uncited.append(Fact(element.get("id") or "", element.sourceline or 0,
                                      "".join(element.itertext())))
     if b"[^" not in html and b"](" not in html:
@@ -177,6 +171,17 @@ def scan_page(html: bytes) -> PageScan:
         for match in _UNRENDERED_LINK.finditer(text):
             scan.unrendered_links.append((match.group(0), line))
     return scan.interned()
+
+
+def _footnote_of(element) -> str:
+    """The label of the footnote definition (``li#fn:label``) a link element is in, or ""."""
+    if element.tag != "a":
+        return ""
+    for item in element.iterancestors("li"):
+        ident = item.get("id")
+        if ident and ident.startswith("fn:"):
+            return ident[3:]
+    return ""
 
 
 def settled(href: str, ids: set[str]) -> bool:
