@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import posixpath
 import re
 import shutil
 import tempfile
@@ -31,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mkdocs import utils as mkdocs_utils
 from mkdocs.structure.pages import Page, _RelativePathTreeprocessor
 from mkdocs.structure.toc import get_toc
 
@@ -80,14 +82,17 @@ class _Capture(logging.Handler):
 
 
 
-def _render_one(uri: str, config, files, search, capture: _Capture, quick: bool) -> Rendered:
+def _render_one(uri: str, config, files, search, capture: _Capture,
+                quick: dict | None) -> Rendered:
+    """Convert one page; ``quick``, when the quick conversion may be used, holds the
+    links already resolved (see :class:`_PageLinks`)."""
     file = files.src_uris[uri]
     page = file.page if file.page is not None else Page(None, file, config)
     capture.records = []
     page.read_source(config)
     page.markdown = config.plugins.on_page_markdown(page.markdown, page=page, config=config,
                                                     files=files)
-    if not (quick and _render_quickly(page, config, files)):
+    if not (quick is not None and _render_quickly(page, config, files, quick)):
         page.render(config, files)
     entries = None
     if search is not None:
@@ -103,6 +108,9 @@ def _render_one(uri: str, config, files, search, capture: _Capture, quick: bool)
 
 
 _ANCHOR = re.compile(r"#[A-Za-z0-9:_-]+")
+# A relative link to a page as the templates write them ("../sources/s1.md#q-1"): nothing
+# in it that MkDocs' link rewriting would read as a scheme, a query or an escape.
+_PAGE_LINK = re.compile(r"((?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+)(?:#([A-Za-z0-9:_.-]+))?")
 
 
 def quick_conversion(config) -> bool:
@@ -116,7 +124,7 @@ def quick_conversion(config) -> bool:
             and quick_markdown.replicated_release())
 
 
-def _render_quickly(page: Page, config, files) -> bool:
+def _render_quickly(page: Page, config, files, known: dict) -> bool:
     """Set on ``page`` what :meth:`Page.render` sets, from the quick conversion of its
     Markdown; False when that declines the page.
 
@@ -127,6 +135,7 @@ def _render_quickly(page: Page, config, files) -> bool:
         return False
     links = _RelativePathTreeprocessor(page.file, files, config)
     anchors = links.links_to_anchors
+    to_pages = _PageLinks(page.file, files, known)
 
     def rewrite(url: str) -> str:
         # what path_to_url does with a link to an anchor of the page itself (a footnote,
@@ -134,7 +143,7 @@ def _render_quickly(page: Page, config, files) -> bool:
         if url[:1] == "#" and _ANCHOR.fullmatch(url):
             anchors.setdefault(page.file, {}).setdefault(url[1:], url)
             return url
-        return links.path_to_url(url)
+        return to_pages.rewrite(url, links)
 
     page.content = converted.html(rewrite)
     page.toc = get_toc(converted.toc_tokens)
@@ -143,6 +152,61 @@ def _render_quickly(page: Page, config, files) -> bool:
     if logging.getLogger("mkdocs.structure.pages").getEffectiveLevel() > logging.DEBUG:
         page.links_to_anchors = links.links_to_anchors
     return True
+
+
+class _PageLinks:
+    """What MkDocs' ``path_to_url`` makes of a page's links to other pages, worked out once
+    for the pages of a folder (the nav-less pages of a large site link to the same few
+    thousand pages: a third of converting them went into resolving the same links).
+
+    A link is resolved by ``path_to_url`` the first time; when it reaches a page that is in
+    the site, and outside the folder of the linking page's URL, the relative URL it gives
+    is the same from every page whose URL is in the same parent folder, as long as the
+    target is outside that page's own folder too (MkDocs makes it relative component by
+    component: :func:`mkdocs.utils.get_relative_url`).  ``known`` maps (the linking page's
+    source folder, the parent of its URL's folder, the link's path) to (the target file,
+    its URL's components, the relative URL).
+    """
+
+    def __init__(self, file, files, known: dict) -> None:
+        self.file, self.files, self.known = file, files, known
+        other = file.url  # as get_relative_url reads the linking page's URL
+        folder, _, name = other.rpartition("/")
+        self.own = tuple(mkdocs_utils._norm_parts(folder if "." in name else other))
+        self.source_folder = posixpath.dirname(file.src_uri)
+
+    def rewrite(self, url: str, links: _RelativePathTreeprocessor) -> str:
+        match = _PAGE_LINK.fullmatch(url)
+        if match is None or not self.own:
+            return links.path_to_url(url)
+        path, anchor = match.groups()
+        key = (self.source_folder, self.own[:-1], path)
+        known = self.known.get(key)
+        if known is None:
+            rewritten = links.path_to_url(url)
+            target = self.files.get_file_from_path(
+                _RelativePathTreeprocessor._target_uri(self.file.src_uri, path))
+            if target is None or target.inclusion.is_excluded():
+                return rewritten  # a warning was logged, or may have been
+            parts = mkdocs_utils._norm_parts(target.url)
+            if self._inside_own_folder(parts):
+                return rewritten
+            relative = mkdocs_utils.get_relative_url(target.url, self.file.url)
+            self.known[key] = (target, parts, relative)
+            return rewritten
+        target, parts, relative = known
+        if self._inside_own_folder(parts):
+            return links.path_to_url(url)
+        if anchor:
+            links.links_to_anchors.setdefault(target, {}).setdefault(anchor, url)
+            return f"{relative}#{anchor}"
+        return relative
+
+    def _inside_own_folder(self, parts: list[str]) -> bool:
+        """Whether a URL's components go through the linking page's own last folder."""
+        depth = len(self.own) - 1
+        return len(parts) > depth and parts[depth] == self.own[depth] \
+            and parts[:depth] == list(self.own[:depth])
 
 
 def workers_available() -> int:
@@ -157,7 +221,7 @@ def render_pages(config, files, uris: list[str], workers: int) -> dict[str, Rend
     workers = max(1, min(workers, max(len(uris) // MIN_PAGES_PER_WORKER,
                                       sum(sizes.values()) // MIN_BYTES_PER_WORKER)))
     forked = workers >= 2 and parallel.can_fork()
-    quick = quick_conversion(config)
+    quick = {} if quick_conversion(config) else None  # links resolved, when quick
 
     def render_share(share: list[str]) -> dict[str, Rendered]:
         capture = _Capture()

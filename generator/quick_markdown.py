@@ -540,12 +540,16 @@ def replicated_release() -> bool:
 def _fingerprint() -> str:
     import markdown
     import mkdocs.structure.pages
+    import mkdocs.utils
 
     root = Path(markdown.__file__).parent
     digest = hashlib.sha256()
     for name in _REPLICATED_MODULES:
         digest.update((root / name).read_bytes())
-    digest.update(Path(mkdocs.structure.pages.__file__).read_bytes())
+    # MkDocs' render, and how it makes links relative (generator.mkdocs_pages reuses that
+    # for the pages of a folder)
+    for module in (mkdocs.structure.pages, mkdocs.utils):
+        digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()
 
 
@@ -556,4 +560,4 @@ _REPLICATED_MODULES = [
     "extensions/fenced_code.py", "extensions/footnotes.py", "extensions/attr_list.py",
     "extensions/md_in_html.py", "extensions/admonition.py",
 ]
-REPLICATED_SHA256 = "814e4f3a3f06adb73b57d3bd4555addaf2c0c54ea49c9fbadde0df424c706e29"
+REPLICATED_SHA256 = "d17543b8c26df76fa5a46519b59cec7a6283bfb9ee9a17050e582b31f8a64b89"

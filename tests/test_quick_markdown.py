@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import posixpath
+from contextlib import contextmanager
 from pathlib import Path
 
 import markdown
@@ -19,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mkdocs.config import load_config
-from mkdocs.structure.files import File, Files, get_files
-from mkdocs.structure.pages import Page
+from mkdocs.structure.files import File, Files, InclusionLevel, get_files
+from mkdocs.structure.pages import Page, _RelativePathTreeprocessor
 
 from generator import mkdocs_pages, quick_markdown
 from generator.check import check_project
@@ -211,13 +213,15 @@ def test_what_the_grammar_does_not_hold_is_declined(text):
 
 # -- what MkDocs' render sets on a page -------------------------------------------------
 
-def rendered(file, config, files, caplog, quick: bool) -> tuple:
-    """What a render sets on the page of ``file``, and what it logs: quick or MkDocs' own."""
+def rendered(file, config, files, caplog, quick: bool, known: dict | None = None) -> tuple:
+    """What a render sets on the page of ``file``, and what it logs: quick (with the links
+    ``known`` from other pages) or MkDocs' own."""
     page = Page(None, file, config)
     page.read_source(config)
     caplog.clear()
     with caplog.at_level(logging.INFO):
-        if not (quick and mkdocs_pages._render_quickly(page, config, files)):
+        if not (quick and mkdocs_pages._render_quickly(page, config, files,
+                                                       {} if known is None else known)):
             assert not quick, f"{file.src_uri} was declined"
             page.render(config, files)
     return (page.content, str(page.toc), page._title_from_render, page.present_anchor_ids,
@@ -230,11 +234,69 @@ def test_every_shipped_page_gets_what_mkdocs_render_gives_it(caplog):
     files = config.plugins.on_files(get_files(config), config=config)
     generated = [file for file in files.documentation_pages() if file.generated_by]
     assert len(generated) > 90
+    known: dict = {}  # links resolved for one page, reused by the next ones
     for file in generated:
         if file.src_uri in LEFT_TO_PYTHON_MARKDOWN:
             continue
-        assert rendered(file, config, files, caplog, True) == \
+        assert rendered(file, config, files, caplog, True, known) == \
             rendered(file, config, files, caplog, False), file.src_uri
+    assert len(known) > 50
+
+
+@pytest.mark.parametrize("directory_urls", [True, False])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(order=st.randoms(use_true_random=False))
+def test_links_resolved_once_for_a_folder_are_what_mkdocs_makes_of_them(directory_urls, order,
+                                                                        tmp_path):
+    """Every page links to every other (and to a missing and an excluded one), pages taken
+    in a random order sharing what earlier ones resolved: each link's URL and the anchors
+    it registers are what MkDocs' ``path_to_url`` gives, page by page."""
+    (tmp_path / "docs").mkdir(exist_ok=True)
+    config = load_config(str(REPO / "mkdocs.yml"), docs_dir=str(tmp_path / "docs"),
+                         site_dir=str(tmp_path / "site"), use_directory_urls=directory_urls)
+    names = ["index.md", "a.md", "b.md", "x/index.md", "x/c.md", "x/d.md", "x/e/f.md",
+             "x/e/index.md", "y/g.md", "y/x/h.md", "x.md", "e.md"]
+    files = Files([File(name, config.docs_dir, config.site_dir, directory_urls)
+                   for name in names])
+    draft = File("x/draft.md", config.docs_dir, config.site_dir, directory_urls)
+    draft.inclusion = InclusionLevel.EXCLUDED
+    files.append(draft)
+    known: dict = {}
+    pages = [files.get_file_from_path(name) for name in names]
+    order.shuffle(pages)
+    for file in pages:
+        targets = names + ["x/draft.md", "missing.md"]
+        order.shuffle(targets)
+        for target in targets:
+            link = posixpath.relpath(target, posixpath.dirname(file.src_uri) or ".")
+            for url in (link, link + "#part"):
+                ours = _RelativePathTreeprocessor(file, files, config)
+                theirs = _RelativePathTreeprocessor(file, files, config)
+                with warnings_kept() as quick_logs:
+                    got = mkdocs_pages._PageLinks(file, files, known).rewrite(url, ours)
+                with warnings_kept() as reference_logs:
+                    expected = theirs.path_to_url(url)
+                assert (got, ours.links_to_anchors, quick_logs) == \
+                    (expected, theirs.links_to_anchors, reference_logs), (file.src_uri, url)
+    assert known  # the cache was used
+
+
+@contextmanager
+def warnings_kept():
+    """The messages MkDocs logs inside the block."""
+    records: list[str] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = lambda record: records.append(record.getMessage())
+    logger = logging.getLogger("mkdocs")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def test_a_page_gets_what_mkdocs_render_gives_it_links_and_warnings_included(tmp_path,
