@@ -5,7 +5,8 @@ reading of each converted page) is most of a large build's time.  Before MkDocs 
 pages, :func:`render_pages` forks worker processes that convert a share of the generated
 pages each: with :mod:`generator.quick_markdown`, which writes what MkDocs' own
 :meth:`~mkdocs.structure.pages.Page.render` writes for the shapes the templates use (MkDocs'
-own link rewriting and validation included), or with that render itself for any other
+own link rewriting and validation included, its answers shared by the pages of a folder:
+:class:`_PageLinks`), or with that render itself for any other
 page or Markdown setting.  Each worker also makes the page's search-index entries, reading
 the page with :mod:`generator.search_sections`, which does what the search plugin's
 reading does, faster.
