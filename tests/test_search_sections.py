@@ -15,7 +15,7 @@ from material.plugins.search import plugin as material_search
 
 from generator import search_sections
 from generator.check import check_project
-from generator.search_sections import Sections, page_sections, replay
+from generator.search_sections import Sections, page_sections, plain_sections, replay
 from generator.site import render_checked
 
 REPO = Path(__file__).resolve().parent.parent
@@ -97,11 +97,19 @@ def test_the_installed_search_plugin_is_the_code_the_sections_replicate():
 def test_every_shipped_page_is_read_fast_and_as_the_plugin_reads_it():
     pages = shipped_html()
     assert len(pages) > 20
+    plain = 0
     for path, html in pages.items():
         recorder = Recorder()
         assert replay(html, recorder), path
         assert recorder.events == parsed_events(html), path
         assert described(page_sections(html)) == material_sections(html), path
+        sections = Sections()
+        replay(html, sections)
+        assert described(sections.data) == material_sections(html), path
+        if plain_sections(html) is not None:
+            plain += 1
+    # all but the home and timeline pages, whose figure is left out of the index
+    assert plain == len(pages) - 2
 
 
 @pytest.mark.parametrize(("html", "events"), [
@@ -217,6 +225,59 @@ def test_random_html_gives_the_plugins_sections(html):
     assert _sections_or_error(through_html_parser) == expected
     # and the whole reading
     assert _sections_or_error(lambda: described(page_sections(html))) == expected
+
+
+# The templates' HTML: their tags, a few others (declined), text with references,
+# spaces, line breaks and stray characters.
+_PLAIN_TEXT = st.lists(st.sampled_from(
+    ["a", "B c", " ", "  ", "\n", "\xa0", "&amp;", "&lt;", "&#160;", "&para;", "&#8617;",
+     "&nbsp", "&", ">", '"', "'", "é", "\u2003"]), max_size=5).map("".join)
+_PLAIN_START = st.one_of(
+    st.sampled_from(["<p>", '<p class="fs-meta" id="m">', "<ul>", "<ol>", "<li>", "<sup>",
+                     '<sup id="fnref:c1">', "<sub>", "<span>", '<span class="fs-fact" id="f-1">',
+                     "<strong>", "<em>", '<a href="../x/">', '<a class="footnote-ref" href="#fn:c1">',
+                     '<a class="headerlink" href="#t" title="Permanent link">',
+                     '<a class="header&#108;ink">', '<a class="x" class="headerlink">',
+                     '<div class="admonition note">', "<blockquote>", "<table>", "<tr>", "<td>",
+                     "<hr />", "<br>", "<code>", "<pre>", '<img src="i.png">',
+                     '<div data-search-exclude>']),
+    st.builds(lambda level, ident: f'<h{level} id="{ident}">', st.sampled_from("1236"),
+              st.sampled_from(["t", "a-b", "", "x&amp;y"])),
+    st.just('<script type="application/ld+json">{"a": "&amp;", "b": 1 > 0}</script>'),
+)
+_PLAIN_END = st.sampled_from(["</p>", "</ul>", "</ol>", "</li>", "</sup>", "</sub>", "</span>",
+                              "</strong>", "</em>", "</a>", "</div>", "</blockquote>",
+                              "</table>", "</tr>", "</td>", "</h1>", "</h2>", "</h3>",
+                              "</h6>", "</br>", "</code>"])
+_PLAIN_HTML = st.lists(st.one_of(_PLAIN_TEXT, _PLAIN_START, _PLAIN_END),
+                       max_size=40).map("".join)
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_PLAIN_HTML)
+def test_the_templates_html_read_plainly_gives_the_plugins_sections(html):
+    """:func:`plain_sections` on HTML made of the templates' tags, in any order: the
+    plugin's sections (or the same error), or declined."""
+    expected = _sections_or_error(lambda: material_sections(html))
+    plain = _sections_or_error(lambda: plain_sections(html))
+    if plain != ("sections", None):
+        assert (plain[0], described(plain[1]) if plain[0] == "sections" else plain[1]) \
+            == expected
+
+
+def test_the_templates_html_is_read_plainly_often():
+    taken = []
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(_PLAIN_HTML)
+    def count(html):
+        try:
+            taken.append(plain_sections(html) is not None)
+        except ValueError:  # an end tag with no start, as the plugin raises
+            taken.append(True)
+
+    count()
+    assert sum(taken) > len(taken) // 3
 
 
 def test_random_html_reaches_the_fast_path_often():
