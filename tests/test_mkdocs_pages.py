@@ -274,9 +274,18 @@ def test_partials_rendered_once_per_folder_leave_every_page_as_mkdocs_writes_it(
         return root_render_func(self, context)
 
     monkeypatch.setattr(mkdocs_theme.RenderedOnce, "root_render_func", counted)
+    block_once, blocks = mkdocs_theme._block_once, []
+
+    def block_counted(block, key_of):
+        render = block_once(block, key_of)
+        return lambda context: blocks.append(key_of(context)) or render(context)
+
+    monkeypatch.setattr(mkdocs_theme, "_block_once", block_counted)
     build(project, tmp_path / "once", workers=0)
     assert files_of(tmp_path / "once") == files_of(tmp_path / "plain")
     nav = [(key, kept) for name, key, kept in rendered if name == "partials/nav.html"]
+    # base.html's config block, like the nav: one render for each folder's pages
+    assert len(blocks) == len(nav) and set(blocks) == {key for key, kept in nav}
     assert len(nav) > 90
     assert {key for key, kept in nav} >= {("incidents",), ("actors",), ("sources",), None}
     assert sum(kept for key, kept in nav) > 80  # rendered once per folder, then kept
@@ -305,8 +314,9 @@ def test_a_page_in_the_nav_or_holding_a_link_target_gets_its_own_partials(projec
 
 
 def test_the_installed_material_partials_are_the_ones_rendered_once(tmp_path):
-    # Fails when mkdocs-material changes them: check that PER_FOLDER and ONCE still depend
-    # on nothing else, then update PARTIALS_SHA256.  Until then every page renders them.
+    # Fails when mkdocs-material changes them: check that PER_FOLDER, ONCE and
+    # PER_FOLDER_BLOCKS still depend on nothing else, then update PARTIALS_SHA256.  Until
+    # then every page renders them.
     config = load_config(str(REPO / "mkdocs.yml"))
     assert mkdocs_theme.material_partials(config.theme.get_env())
     (tmp_path / "overrides" / "partials").mkdir(parents=True)
