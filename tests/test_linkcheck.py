@@ -24,7 +24,7 @@ import pytest
 
 from generator.check import check_project
 from generator.cli import main
-from generator.linkcheck import scan_page
+from generator.linkcheck import Ids, scan_page
 from generator.urlcheck import UrlChecker
 
 REPO = Path(__file__).resolve().parent.parent
@@ -350,7 +350,8 @@ def test_scan_page_finds_facts_footnotes_and_links_in_one_parse():
 <p><a href="#nowhere">x</a> <a href="https://example.org/#a-9">y</a> <a href="#">top</a>
 <a href="#fn%3Ac1">z</a> <a class="footnote-ref" href="#fn:c9">9</a></p>
 </body></html>""")
-    assert scan.ids == {"a-1", "a-2", "fn:c1"}
+    assert set(scan.ids) == {"a-1", "a-2", "fn:c1"} and len(scan.ids) == 3
+    assert "a-1" in scan.ids and "a" not in scan.ids and "" not in scan.ids
     assert [(f.ident, f.line, f.shown) for f in scan.uncited] == [("a-2", 3, "not cited at all")]
     assert scan.literal_footnotes == [("c1", 4), ("c2", 4)]
     assert scan.unrendered_links == [("](page.md)", 4)]
@@ -363,7 +364,17 @@ def test_scan_page_finds_facts_footnotes_and_links_in_one_parse():
     sent = pickle.loads(pickle.dumps(scan, pickle.HIGHEST_PROTOCOL))
     assert sent == scan
     assert all(link.href is sys.intern("".join(link.href)) for link in sent.links)
-    assert all(ident is sys.intern("".join(ident)) for ident in sent.ids)
+    assert set(sent.ids) == set(scan.ids)
+
+
+def test_a_pages_ids_kept_as_one_string_answer_as_a_set_would():
+    assert "" not in Ids() and list(Ids()) == [] and len(Ids()) == 0
+    assert "" in Ids([""]) and "a" not in Ids([""]) and list(Ids([""])) == [""]
+    ids = Ids(["fn:c1", "b", "fn:c1", "a\0b", "a"])  # a NUL: no link reaches it
+    assert list(ids) == ["a", "b", "fn:c1"] and len(ids) == 3
+    assert "fn:c1" in ids and "fn:c" not in ids and "c1" not in ids and "a\0b" not in ids
+    assert ids == Ids(["a", "b", "fn:c1"]) and ids != Ids(["a"])
+    assert pickle.loads(pickle.dumps(ids)) == ids
 
 
 # Online: source URLs against a local server ------------------------------------------
