@@ -179,7 +179,11 @@ PER_FOLDER_BLOCKS = ("config",)
 REPLICATED_PARTIALS = ("partials/nav.html", "partials/nav-item.html", "partials/tabs.html",
                        "partials/tabs-item.html", "partials/logo.html", "partials/source.html",
                        "partials/search.html", "partials/palette.html", "base.html")
-PARTIALS_SHA256 = "f6260df07651c245e995895d1fd3c88938fde98d0ad4a4e3afa29c2f2c430a62"
+# of the releases checked: 9.8.1, 9.8.2 (which differ in the version base.html prints)
+PARTIALS_SHA256 = frozenset({
+    "f6260df07651c245e995895d1fd3c88938fde98d0ad4a4e3afa29c2f2c430a62",
+    "539768b3d74a651b1bed3e19faa78b017e45d50e02de4a8c85b532e00a570dcb",
+})
 
 
 class RenderedOnce:
@@ -268,7 +272,7 @@ def material_partials(env) -> bool:
         files = [env.get_template(name).filename for name in REPLICATED_PARTIALS]
     except Exception:  # a theme without them
         return False
-    return _digest(tuple(files)) == PARTIALS_SHA256
+    return _digest(tuple(files)) in PARTIALS_SHA256
 
 
 @lru_cache(maxsize=4)

@@ -315,8 +315,8 @@ def test_a_page_in_the_nav_or_holding_a_link_target_gets_its_own_partials(projec
 
 def test_the_installed_material_partials_are_the_ones_rendered_once(tmp_path):
     # Fails when mkdocs-material changes them: check that PER_FOLDER, ONCE and
-    # PER_FOLDER_BLOCKS still depend on nothing else, then update PARTIALS_SHA256.  Until
-    # then every page renders them.
+    # PER_FOLDER_BLOCKS still depend on nothing else, then add the new digest to
+    # PARTIALS_SHA256.  Until then every page renders them.
     config = load_config(str(REPO / "mkdocs.yml"))
     assert mkdocs_theme.material_partials(config.theme.get_env())
     (tmp_path / "overrides" / "partials").mkdir(parents=True)
