@@ -154,10 +154,8 @@ class _EventReader:
                          "split the records into several files")
 
     def too_deep(self, event) -> bool:
-        return self.stop(event, "yaml-too-deep",
-                         f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
-                         "a record nests a few levels at most; check the brackets and "
-                         "indentation")
+        self.problems.append(_too_deep(self.loc(event.start_mark)))
+        return True
 
     def alias(self, event) -> None:
         self.stop(event, "yaml-alias",
@@ -364,6 +362,12 @@ def read_text(raw: bytes, path: str, problems: list[Problem]) -> str | None:
     return text.removeprefix("\ufeff")
 
 
+def _too_deep(loc: Location) -> Problem:
+    return Problem(loc, "error", "yaml-too-deep",
+                   f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
+                   "a record nests a few levels at most; check the brackets and indentation")
+
+
 def _unreadable_character(text: str, path: str) -> Problem:
     """Where the first character YAML refuses is (libyaml reports a byte offset)."""
     found = _NOT_PRINTABLE.search(text)
@@ -391,6 +395,11 @@ def parse_yaml(raw: bytes, path: str, problems: list[Problem]) -> Node | None:
         root = _read_events(text, path, problems)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if "maximum nesting depth" in (exc.problem or ""):
+            # libyaml's own limit (PyYAML 6.0.4 and later), met while its scanner looks
+            # ahead of the events that would have reached MAX_DEPTH
+            problems.append(_too_deep(mark_location(path, mark)))
+            return None
         if exc.context_mark and "end of stream" in (exc.problem or ""):
             mark = exc.context_mark  # an unclosed quote: point at where it opened
         loc = mark_location(path, mark) if mark else Location(path, 1, 1)

@@ -8,6 +8,7 @@ code 1, and that no traceback was printed.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -274,9 +275,12 @@ def test_nesting_that_would_crash_libyaml_is_an_error_in_a_fresh_process(project
     run = subprocess.run([sys.executable, "-m", "generator.cli", "--root", str(project), "check"],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 1
-    assert run.stdout.splitlines()[0] == (
-        f"{ACTOR}:4:59: error: lists and mappings are nested more than 50 levels deep "
-        "[yaml-too-deep]")
+    # where: the 51st bracket, or where libyaml's own limit (1,000 levels, PyYAML 6.0.4 and
+    # later) stops its scanner, which reads ahead of the events
+    first = run.stdout.splitlines()[0]
+    expected = (rf"{re.escape(ACTOR)}:4:(59|1009): error: lists and mappings are nested "
+                r"more than 50 levels deep \[yaml-too-deep\]")
+    assert re.fullmatch(expected, first), first
     assert "Traceback" not in run.stderr
 
 
