@@ -50,7 +50,7 @@ def add_commands(commands) -> None:
 
 def cmd_linkcheck(args: argparse.Namespace) -> int:
     """Check the built site (and the source URLs with --online); print every problem."""
-    from .linkcheck import check_site, site_records  # lxml and urllib3: only when used
+    from .linkcheck import check_site, scan_site, site_records  # lxml: only when used
 
     started = time.perf_counter()
     root = project_root(args.root)
@@ -58,10 +58,10 @@ def cmd_linkcheck(args: argparse.Namespace) -> int:
     if not (site_dir / "index.html").is_file():
         raise UsageError(f"{site_dir} holds no built site (no index.html); run "
                          "'factsheet build' first or pass --site-dir")
-    result = check_project(root)  # only to name the fact file of each page
-    problems = check_site(site_dir, site_records(result.records))
-    pages = sum(1 for _ in site_dir.rglob("*.html"))
-    checked = f"{pages} pages"
+    # the facts are read only to name the fact file of each page: while workers scan
+    scans, result = scan_site(site_dir, meanwhile=lambda: check_project(root))
+    problems = check_site(site_dir, site_records(result.records), scans)
+    checked = f"{len(scans)} pages"
     if args.online:
         from .urlcheck import UrlChecker, check_source_urls
 

@@ -33,13 +33,14 @@ import posixpath
 import re
 from sys import intern
 from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
 from lxml import etree
 
+from . import parallel
 from .check import fewer_collections
 from .errors import Location, Problem
 from .model import Records
@@ -51,6 +52,9 @@ NOT_FOUND_PAGE = "404.html"
 HOME_PAGE = "index.html"
 # Beyond this many pages with the same broken target, one problem counts the rest.
 PAGES_PER_TARGET = 5
+# Below this many pages a scan in forked workers costs more than it saves (about 1 ms a
+# page; a build's workers have scanned all but a few pages already).
+MIN_PAGES_PER_WORKER = 200
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _LITERAL_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
@@ -397,11 +401,35 @@ def check_site(site_dir: Path, where: SiteRecords | None = None,
         return _check_site(site_dir, where or SiteRecords(), scanned or {})
 
 
+def scan_site(site_dir: Path, meanwhile: Callable[[], object] | None = None
+              ) -> tuple[dict[str, PageScan], object]:
+    """Scan every HTML page of a built site, in forked workers on every core when there
+    are many; ``meanwhile`` runs in this process while they do, and its result comes back
+    second."""
+    pages = sorted(page for page in site_files(site_dir) if page.endswith(".html"))
+    return _scan_pages(site_dir, pages, meanwhile)
+
+
+def _scan_pages(site_dir: Path, pages: list[str], meanwhile: Callable[[], object] | None = None
+                ) -> tuple[dict[str, PageScan], object]:
+    def scan_share(share: list[str]) -> list[PageScan]:
+        return [scan_page((site_dir / page).read_bytes()) for page in share]
+
+    workers = parallel.cores() if len(pages) >= MIN_PAGES_PER_WORKER else 1
+    # shares large enough that the first workers do them all: a replacement is forked
+    # only when this process asks for a result, which it does after ``meanwhile``
+    size = max(1, -(-len(pages) // (workers * parallel.SHARES_PER_WORKER)))
+    shares = [pages[i:i + size] for i in range(0, len(pages), size)]
+    results, extra = parallel.fork_map(scan_share, shares, workers, meanwhile)
+    return dict(zip(pages, (scan for share in results for scan in share))), extra
+
+
 def _check_site(site_dir: Path, where: SiteRecords,
                 scanned: dict[str, PageScan]) -> list[Problem]:
     files = site_files(site_dir)
-    scans = {page: scanned[page] if page in scanned else scan_page((site_dir / page).read_bytes())
-             for page in sorted(files) if page.endswith(".html")}
+    pages = sorted(page for page in files if page.endswith(".html"))
+    unscanned, _ = _scan_pages(site_dir, [page for page in pages if page not in scanned])
+    scans = {page: scanned[page] if page in scanned else unscanned[page] for page in pages}
     report = _Report(where)
     targets = _Targets(files)
     reached_from: dict[str, set[str]] = defaultdict(set)

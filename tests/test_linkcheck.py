@@ -11,6 +11,7 @@ Nothing is written into the repository.
 from __future__ import annotations
 
 import functools
+import os
 import pickle
 import re
 import shutil
@@ -254,6 +255,32 @@ def test_linkcheck_reports_a_footnote_link_to_a_missing_quote_anchor(site_copy, 
         f"#{anchor}, which sources/cnn-2020-12-20/index.html does not have "
         "[quote-anchor-missing]")
     assert {line.rsplit(" ", 1)[1] for line in lines} == {"[quote-anchor-missing]"}
+
+
+def test_pages_scanned_in_workers_give_the_scans_and_problems_of_a_serial_scan(
+        site_copy, capsys, monkeypatch):
+    from generator import linkcheck as module, parallel
+
+    damage(site_copy, PAGE, '<li id="fn:c1">', '<li id="fn:gone">')
+    damage(site_copy, "index.html", '<h2 id="latest-incidents">',
+           '<p><a href="incidents/nowhere/">x</a></p><h2 id="latest-incidents">')
+    monkeypatch.setattr(parallel, "can_fork", lambda: False)
+    serial, _ = module.scan_site(site_copy)
+    serial_run = linkcheck(site_copy, capsys)[:2]
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(parallel, "SHARES_PER_WORKER", 3)  # 103 pages in six shares
+    monkeypatch.setattr(module, "MIN_PAGES_PER_WORKER", 1)
+    forks = []
+    fork_map = parallel.fork_map
+    monkeypatch.setattr(parallel, "fork_map", lambda work, shares, workers, meanwhile=None: (
+        forks.append((len(shares), workers)) or fork_map(work, shares, workers, meanwhile)))
+    forked, meanwhile = module.scan_site(site_copy, meanwhile=os.getpid)
+    assert forks == [(6, 2)]
+    assert meanwhile == os.getpid()  # it ran here
+    assert forked == serial and list(forked) == list(serial) and len(serial) > 100
+    assert linkcheck(site_copy, capsys)[:2] == serial_run
+    assert serial_run[0] == 1 and len(serial_run[1]) == 2
 
 
 def test_linkcheck_reports_a_footnote_reference_whose_definition_is_gone(site_copy, capsys):
