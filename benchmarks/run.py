@@ -7,6 +7,8 @@ For each size it writes a synthetic project (see ``generate.py``) under
 - ``generate``: the generator's own work, load + check + render to the Markdown tree;
 - ``build``: the full ``factsheet build`` (check, render, MkDocs, post-build checks, swap),
   with the time MkDocs' own build takes inside it: the rest is the generator's share;
+- ``linkcheck``: ``factsheet linkcheck`` of the built site on its own (the build makes the
+  same checks as it writes the site; this reads every page again);
 - ``mkdocs``: plain ``mkdocs build`` of the same rendered Markdown written out as ordinary
   files (footnotes, attribute lists), with the same theme and plugins, without ours:
   the baseline every other figure is compared with;
@@ -288,12 +290,13 @@ def measure_size(size: int, repeat: int) -> dict[str, Measure]:
                 m.site_mib, m.files = site_size(output)
             runs.append(m)
         results[name] = best(runs)
-        print(f"  {size:>5} {name:<9} {results[name].wall:7.2f} s", file=sys.stderr)
+        print(f"  {size:>5} {name:<10} {results[name].wall:7.2f} s", file=sys.stderr)
 
     measure("check", [*factsheet, "check"])
     measure("generate", [*me, "--stage", "generate", str(root)])
     run([*me, "--stage", "generate", str(root), "--docs", str(docs)], root, env)
     measure("build", [*me, "--stage", "build", str(root), "--site", str(site)], site)
+    measure("linkcheck", [*factsheet, "linkcheck", "--site-dir", str(site)])
     measure("mkdocs", [PYTHON, "-m", "mkdocs", "build", "-q", "-f",
                        str(baseline_config(root, docs)), "-d", str(base_site)], base_site)
     measure("preview", [*me, "--stage", "preview", str(root), "--site", str(scratch / "pv")])
