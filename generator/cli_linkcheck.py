@@ -59,8 +59,8 @@ def cmd_linkcheck(args: argparse.Namespace) -> int:
         raise UsageError(f"{site_dir} holds no built site (no index.html); run "
                          "'factsheet build' first or pass --site-dir")
     # the facts are read only to name the fact file of each page: while workers scan
-    scans, result = scan_site(site_dir, meanwhile=lambda: check_project(root))
-    problems = check_site(site_dir, site_records(result.records), scans)
+    files, scans, result = scan_site(site_dir, meanwhile=lambda: check_project(root))
+    problems = check_site(site_dir, site_records(result.records), scans, files)
     checked = f"{len(scans)} pages"
     if args.online:
         from .urlcheck import UrlChecker, check_source_urls

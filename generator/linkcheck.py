@@ -393,22 +393,26 @@ _HINTS = {
 
 
 def check_site(site_dir: Path, where: SiteRecords | None = None,
-               scanned: dict[str, PageScan] | None = None) -> list[Problem]:
+               scanned: dict[str, PageScan] | None = None,
+               files: set[str] | None = None) -> list[Problem]:
     """Check every HTML page of a built site; return the problems, sorted by place.
 
-    ``scanned`` holds pages already scanned as they were written (by the build's workers).
+    ``scanned`` holds pages already scanned (by the build's workers as they were written,
+    or by :func:`scan_site`); ``files``, every file of the site when it has been listed.
     """
     with fewer_collections():  # a build's millions of objects are still alive
-        return _check_site(site_dir, where or SiteRecords(), scanned or {})
+        return _check_site(site_dir, where or SiteRecords(), scanned or {},
+                           site_files(site_dir) if files is None else files)
 
 
 def scan_site(site_dir: Path, meanwhile: Callable[[], object] | None = None
-              ) -> tuple[dict[str, PageScan], object]:
-    """Scan every HTML page of a built site, in forked workers on every core when there
-    are many; ``meanwhile`` runs in this process while they do, and its result comes back
-    second."""
-    pages = sorted(page for page in site_files(site_dir) if page.endswith(".html"))
-    return _scan_pages(site_dir, pages, meanwhile)
+              ) -> tuple[set[str], dict[str, PageScan], object]:
+    """Every file of a built site and the scan of each HTML page, made in forked workers
+    on every core when there are many; ``meanwhile`` runs in this process while they do,
+    and its result comes back last."""
+    files = site_files(site_dir)
+    pages = sorted(page for page in files if page.endswith(".html"))
+    return (files, *_scan_pages(site_dir, pages, meanwhile))
 
 
 def _scan_pages(site_dir: Path, pages: list[str], meanwhile: Callable[[], object] | None = None
@@ -425,9 +429,8 @@ def _scan_pages(site_dir: Path, pages: list[str], meanwhile: Callable[[], object
     return dict(zip(pages, (scan for share in results for scan in share))), extra
 
 
-def _check_site(site_dir: Path, where: SiteRecords,
-                scanned: dict[str, PageScan]) -> list[Problem]:
-    files = site_files(site_dir)
+def _check_site(site_dir: Path, where: SiteRecords, scanned: dict[str, PageScan],
+                files: set[str]) -> list[Problem]:
     pages = sorted(page for page in files if page.endswith(".html"))
     unscanned, _ = _scan_pages(site_dir, [page for page in pages if page not in scanned])
     scans = {page: scanned[page] if page in scanned else unscanned[page] for page in pages}

@@ -265,7 +265,7 @@ def test_pages_scanned_in_workers_give_the_scans_and_problems_of_a_serial_scan(
     damage(site_copy, "index.html", '<h2 id="latest-incidents">',
            '<p><a href="incidents/nowhere/">x</a></p><h2 id="latest-incidents">')
     monkeypatch.setattr(parallel, "can_fork", lambda: False)
-    serial, _ = module.scan_site(site_copy)
+    _, serial, _ = module.scan_site(site_copy)
     serial_run = linkcheck(site_copy, capsys)[:2]
     monkeypatch.setattr(parallel, "can_fork", lambda: True)
     monkeypatch.setattr(parallel, "cores", lambda: 2)
@@ -275,10 +275,11 @@ def test_pages_scanned_in_workers_give_the_scans_and_problems_of_a_serial_scan(
     fork_map = parallel.fork_map
     monkeypatch.setattr(parallel, "fork_map", lambda work, shares, workers, meanwhile=None: (
         forks.append((len(shares), workers)) or fork_map(work, shares, workers, meanwhile)))
-    forked, meanwhile = module.scan_site(site_copy, meanwhile=os.getpid)
+    files, forked, meanwhile = module.scan_site(site_copy, meanwhile=os.getpid)
     assert forks == [(6, 2)]
     assert meanwhile == os.getpid()  # it ran here
     assert forked == serial and list(forked) == list(serial) and len(serial) > 100
+    assert files == module.site_files(site_copy) and set(serial) < files
     assert linkcheck(site_copy, capsys)[:2] == serial_run
     assert serial_run[0] == 1 and len(serial_run[1]) == 2
 
