@@ -7,6 +7,7 @@ build small projects of their own.  Nothing is written into the repository.
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 import json
@@ -282,3 +283,20 @@ def test_the_actors_index_names_other_spellings_only_when_there_are_some(site):
     assert any(item.startswith("Abu Mahdi al-Muhandis") for item in items)
     assert not [item for item in items if item.endswith("also")]  # alias = the name only
     assert any("— also Kirby" in item for item in items)
+
+
+@pytest.mark.parametrize("cores, collecting", [(2, False), (1, True)])
+def test_the_cycle_collector_is_off_for_a_build_with_workers_and_on_again_after(
+        tmp_path, monkeypatch, cores, collecting):
+    from generator import build, parallel
+
+    seen = []
+    for stage in ("check_project", "render_checked", "mkdocs_build"):
+        real = getattr(build, stage)
+        monkeypatch.setattr(build, stage, lambda *args, real=real, **kwargs: (
+            seen.append(gc.isenabled()) or real(*args, **kwargs)))
+    monkeypatch.setattr(parallel, "cores", lambda: cores)
+    assert gc.isenabled()
+    assert main(["--root", str(REPO), "build", "--site-dir", str(tmp_path / "site")]) == 0
+    assert seen == [collecting] * 3
+    assert gc.isenabled()
