@@ -11,6 +11,7 @@ import gc
 import logging
 import os
 import shutil
+import time
 from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -163,9 +164,12 @@ def _shown(path: Path, root: Path) -> str:
 
 
 def _swap_into_place(staging: Path, final: Path) -> None:
-    """Replace ``final`` with ``staging`` so that readers never see half a site."""
-    old = final.parent / f".{final.name}.old-{os.getpid()}"
+    """Replace ``final`` with ``staging`` so that readers never see half a site; the
+    previous site is deleted afterwards, by a process nobody waits for."""
+    # (unique: the last build's may still be being deleted)
+    old = final.parent / f".{final.name}.old-{os.getpid()}-{time.monotonic_ns()}"
     if final.exists():
         final.rename(old)
     staging.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
+    if old.exists() and not parallel.remove_detached(old):
+        shutil.rmtree(old, ignore_errors=True)

@@ -179,6 +179,30 @@ def _serve(work, shares, taken, permits, spool: Path, pipe, quota: int) -> None:
         pipe.close()
 
 
+def remove_detached(folder: Path) -> bool:
+    """Remove ``folder`` in a process of its own that this one does not wait for; return
+    whether one was started (without fork, the caller removes it).
+
+    Deleting a built site of 5,000 incidents (14,000 files in 7,000 folders) takes
+    2.5 s; the site that replaced it is in place already, so nobody needs to wait.  The
+    child forks the process that deletes and exits at once, so no zombie is left to a
+    long-lived caller (a test run, a preview), and the deleting process, adopted by
+    init, outlives this one if it must.
+    """
+    if not can_fork():
+        return False
+    child = os.fork()
+    if child:
+        os.waitpid(child, 0)
+        return True
+    try:  # the child: nothing of the parent's (buffers, atexit handlers) runs here
+        os.setsid()
+        if os.fork() == 0:
+            shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        os._exit(0)
+
+
 def fork_map(work: Callable[[Share], Result], shares: Sequence[Share], workers: int,
              meanwhile: Callable[[], object] | None = None) -> tuple[list[Result], object]:
     """``[work(share) for share in shares]`` in ``workers`` forked processes.

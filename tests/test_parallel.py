@@ -141,3 +141,34 @@ def test_a_worker_that_dies_is_reported_instead_of_waited_for():
             parallel.fork_map(work, list(range(10)), 2)
     finally:
         signal.alarm(0)
+
+
+def _gone(path, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while path.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not path.exists()
+
+
+def test_remove_detached_deletes_in_another_process_and_leaves_no_zombie(tmp_path, monkeypatch):
+    folder = tmp_path / "old-site"
+    (folder / "a" / "b").mkdir(parents=True)
+    (folder / "a" / "b" / "index.html").write_text("x")
+    deleted_by = tmp_path / "deleted-by"
+    real_rmtree = parallel.shutil.rmtree
+
+    def rmtree(path, ignore_errors=False):
+        time.sleep(0.3)  # still there when the call returns
+        real_rmtree(path, ignore_errors=ignore_errors)
+        deleted_by.write_text(f"{os.getpid()} {os.getppid()}")
+
+    monkeypatch.setattr(parallel.shutil, "rmtree", rmtree)
+    assert parallel.remove_detached(folder)
+    assert folder.exists()  # not waited for
+    assert _gone(folder)
+    deadline = time.monotonic() + 10
+    while not deleted_by.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    pid, parent = map(int, deleted_by.read_text().split())
+    # neither this process nor its child: nothing of ours is left to reap
+    assert os.getpid() not in (pid, parent)

@@ -15,6 +15,7 @@ import posixpath
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urldefrag
 
@@ -208,6 +209,18 @@ def test_a_failed_build_leaves_the_previous_site_untouched(tmp_path, capsys):
     assert "quote not found" in capsys.readouterr().out
     assert _digest(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["project", "site"]
+
+
+def test_a_build_replaces_the_previous_site_and_its_copy_is_deleted_afterwards(tmp_path):
+    out = tmp_path / "site"
+    assert main(["--root", str(REPO), "build", "--site-dir", str(out)]) == 0
+    (out / "stale.html").write_text("from the previous build")
+    assert main(["--root", str(REPO), "build", "--site-dir", str(out)]) == 0
+    assert not (out / "stale.html").exists() and (out / "index.html").is_file()
+    deadline = time.monotonic() + 20  # deleted by a process the build does not wait for
+    while len(list(tmp_path.iterdir())) > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]
 
 
 def test_edit_links_point_at_the_yaml_file_when_the_repository_is_known(tmp_path):
