@@ -63,9 +63,9 @@ def _no_collections_with_workers():
     end and make few cycles.  Collecting walks them again and again: at 5,000 incidents
     it took 0.25 s of the check and 0.4 s of the render, and made this process's part of
     MkDocs' build 2 s instead of 0.7 s (time taken from the workers' cores); peak memory
-    is the same without it.  Without
-    workers, the pages' Jinja renders and Python-Markdown instances are cycles made here,
-    so the collector only runs less often (:func:`fewer_collections`).
+    is the same without it.  Without workers, the pages' Jinja renders and
+    Python-Markdown instances are cycles made here, so the collector only runs less often
+    (:func:`fewer_collections`).
     """
     if mkdocs_pages.workers_available() < 2 or not parallel.can_fork():
         yield False
@@ -166,10 +166,12 @@ def _shown(path: Path, root: Path) -> str:
 def _swap_into_place(staging: Path, final: Path) -> None:
     """Replace ``final`` with ``staging`` so that readers never see half a site; the
     previous site is deleted afterwards, by a process nobody waits for."""
+    if not final.exists():
+        staging.rename(final)
+        return
     # (unique: the last build's may still be being deleted)
     old = final.parent / f".{final.name}.old-{os.getpid()}-{time.monotonic_ns()}"
-    if final.exists():
-        final.rename(old)
+    final.rename(old)
     staging.rename(final)
-    if old.exists() and not parallel.remove_detached(old):
+    if not parallel.remove_detached(old):
         shutil.rmtree(old, ignore_errors=True)

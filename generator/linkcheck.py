@@ -411,8 +411,7 @@ def scan_site(site_dir: Path, meanwhile: Callable[[], object] | None = None
     on every core when there are many; ``meanwhile`` runs in this process while they do,
     and its result comes back last."""
     files = site_files(site_dir)
-    pages = sorted(page for page in files if page.endswith(".html"))
-    return (files, *_scan_pages(site_dir, pages, meanwhile))
+    return (files, *_scan_pages(site_dir, _html_pages(files), meanwhile))
 
 
 def _scan_pages(site_dir: Path, pages: list[str], meanwhile: Callable[[], object] | None = None
@@ -431,7 +430,7 @@ def _scan_pages(site_dir: Path, pages: list[str], meanwhile: Callable[[], object
 
 def _check_site(site_dir: Path, where: SiteRecords, scanned: dict[str, PageScan],
                 files: set[str]) -> list[Problem]:
-    pages = sorted(page for page in files if page.endswith(".html"))
+    pages = _html_pages(files)
     unscanned, _ = _scan_pages(site_dir, [page for page in pages if page not in scanned])
     scans = {page: scanned[page] if page in scanned else unscanned[page] for page in pages}
     report = _Report(where)
@@ -450,6 +449,10 @@ def _check_site(site_dir: Path, where: SiteRecords, scanned: dict[str, PageScan]
     _check_reachable(scans, reached_from, report)
     report.counted()
     return sorted(report.problems, key=Problem.sort_key)
+
+
+def _html_pages(files: set[str]) -> list[str]:
+    return sorted(page for page in files if page.endswith(".html"))
 
 
 def site_files(site_dir: Path) -> set[str]:

@@ -143,11 +143,12 @@ def test_a_worker_that_dies_is_reported_instead_of_waited_for():
         signal.alarm(0)
 
 
-def _gone(path, seconds: float = 20.0) -> bool:
+def _soon(condition, seconds: float = 20.0) -> bool:
+    """Whether ``condition()`` holds within ``seconds``."""
     deadline = time.monotonic() + seconds
-    while path.exists() and time.monotonic() < deadline:
+    while not condition() and time.monotonic() < deadline:
         time.sleep(0.02)
-    return not path.exists()
+    return condition()
 
 
 def test_remove_detached_deletes_in_another_process_and_leaves_no_zombie(tmp_path, monkeypatch):
@@ -165,10 +166,8 @@ def test_remove_detached_deletes_in_another_process_and_leaves_no_zombie(tmp_pat
     monkeypatch.setattr(parallel.shutil, "rmtree", rmtree)
     assert parallel.remove_detached(folder)
     assert folder.exists()  # not waited for
-    assert _gone(folder)
-    deadline = time.monotonic() + 10
-    while not deleted_by.exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    assert _soon(lambda: not folder.exists())
+    _soon(deleted_by.exists, seconds=10)
     pid, parent = map(int, deleted_by.read_text().split())
     # neither this process nor its child: nothing of ours is left to reap
     assert os.getpid() not in (pid, parent)
