@@ -25,7 +25,7 @@ import pytest
 
 from generator.check import check_project
 from generator.cli import main
-from generator.linkcheck import Ids, scan_page
+from generator.linkcheck import Ids, check_site, scan_page, scan_page_lines
 from generator.urlcheck import UrlChecker
 
 REPO = Path(__file__).resolve().parent.parent
@@ -393,6 +393,58 @@ def test_scan_page_finds_facts_footnotes_and_links_in_one_parse():
     assert sent == scan
     assert all(link.href is sys.intern("".join(link.href)) for link in sent.links)
     assert set(sent.ids) == set(scan.ids)
+
+
+def test_the_fast_scan_finds_what_the_scan_with_lines_finds_on_every_shipped_page(
+        shipped_site):
+    pages = sorted(shipped_site.rglob("*.html"))
+    assert len(pages) > 100
+    for path in pages:
+        html = path.read_bytes()
+        fast, exact = scan_page(html), scan_page_lines(html)
+        assert fast.ids == exact.ids and not fast.uncited, path
+        assert [(link.href, link.footnote_ref, link.in_footnote, link.backref)
+                for link in fast.links] == [(link.href, link.footnote_ref, link.in_footnote,
+                                             link.backref) for link in exact.links], path
+        assert all(link.line == 0 for link in fast.links)  # found when a link is reported
+        assert all(link.line > 0 for link in exact.links)
+
+
+def test_the_fast_scan_reads_footnotes_names_and_sources_as_the_scan_with_lines_does():
+    html = b"""<html><body><p id="top"><a name="old-style"></a>
+<a class="footnote-ref" href="#fn:c9">9</a> <img src="../pic.png"> <a href="../x/">x</a></p>
+<div class="footnote"><ol>
+<li id="fn:c1"><p><a href="../s/#q-1">quote</a> <img src="../s/icon.png">
+<ul><li id="fn:inner"><a href="../t/">inner</a></li><li><a href="../u/">u</a></li></ul>
+<a class="footnote-backref" href="#fnref:c1">back</a></p></li>
+</ol></div></body></html>"""
+    fast, exact = scan_page(html), scan_page_lines(html)
+    assert set(fast.ids) == {"top", "old-style", "fn:c1", "fn:inner"} and fast.ids == exact.ids
+    assert [(link.href, link.footnote_ref, link.in_footnote, link.backref)
+            for link in fast.links] == [
+        ("#fn:c9", True, "", False), ("../pic.png", False, "", False),
+        ("../x/", False, "", False), ("../s/#q-1", False, "c1", False),
+        ("../s/icon.png", False, "", False), ("../t/", False, "inner", False),
+        ("../u/", False, "c1", False), ("#fnref:c1", False, "c1", True)]
+    assert [(link.href, link.footnote_ref, link.in_footnote, link.backref)
+            for link in exact.links] == [(link.href, link.footnote_ref, link.in_footnote,
+                                          link.backref) for link in fast.links]
+
+
+def test_a_reported_link_is_found_on_its_line_among_links_to_the_same_place(tmp_path):
+    (tmp_path / "index.html").write_text("""<html><body>
+<p><a href="gone/">first</a></p>
+<p id="a"><a href="#a">fine</a> <a href="gone/" class="footnote-ref">a reference</a></p>
+
+<p><a href="gone/">second</a></p>
+</body></html>""", encoding="utf-8")
+    assert scan_page((tmp_path / "index.html").read_bytes()).links[0].line == 0
+    broken = "goes to gone/index.html, which is not in the site"
+    assert [(problem.location.path, problem.location.line, problem.message)
+            for problem in check_site(tmp_path)] == [
+        ("index.html", 2, f"link 'gone/' {broken}"),
+        ("index.html", 3, f"the footnote reference 'gone/' {broken}"),
+        ("index.html", 5, f"link 'gone/' {broken}")]
 
 
 def test_a_pages_ids_kept_as_one_string_answer_as_a_set_would():
