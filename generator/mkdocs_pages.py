@@ -299,13 +299,16 @@ def install_search_entries(config, prepared: dict[str, list[dict]]) -> None:
         return
     index = search.search_index
     original = type(index).add_entry_from_context
+    # the index holds the function: a reference back from it would make a cycle that
+    # keeps each preview's index (the text of every page) until a full collection
+    index_of = weakref.ref(index)
 
     def add_entry_from_context(page) -> None:
         entries = prepared.pop(page.file.src_uri, None)
         if entries is not None:
-            index.entries.extend(entries)
+            index_of().entries.extend(entries)
         else:
-            original(index, page)
+            original(index_of(), page)
 
     index.add_entry_from_context = add_entry_from_context
     _skip_needless_search_rewrite(config, search, prepared.__contains__)

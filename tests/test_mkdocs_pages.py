@@ -62,13 +62,15 @@ def fresh_plugin_state(monkeypatch):
     config = load_config(str(REPO / "mkdocs.yml"))
     plugin = config.plugins["factsheet"]
     saved = (plugin.workers, plugin.use_cache, plugin.dirty, plugin.cache, plugin.theme_cache,
-             plugin.check_cache, plugin.render_memo)
+             plugin.check_cache, plugin.render_memo, plugin.builds)
     plugin.cache, plugin.theme_cache = PageCache(), ThemeCache()
     plugin.check_cache, plugin.render_memo = CheckCache(), render.RenderMemo()
+    plugin.builds = 0
     monkeypatch.setattr(mkdocs_pages, "MIN_PAGES_PER_WORKER", 1)
     yield
     (plugin.workers, plugin.use_cache, plugin.dirty, plugin.cache, plugin.theme_cache,
-     plugin.check_cache, plugin.render_memo) = saved
+     plugin.check_cache, plugin.render_memo, plugin.builds) = saved
+    gc.unfreeze()  # as a preview's end does
 
 
 def test_pages_converted_in_workers_are_byte_identical_to_mkdocs_own(project, tmp_path,
@@ -441,10 +443,42 @@ def test_a_preview_build_leaves_its_pages_to_reference_counting(project, tmp_pat
     try:
         build(project, tmp_path / "site", workers=2, serve=True)
         assert len(pages) > 50
-        alive = {ref().file.src_uri for ref in pages if ref() is not None}
-        assert alive and alive <= set(nav_pages(load_config(str(project / "mkdocs.yml"))["nav"]))
+        alive = [ref() for ref in pages if ref() is not None]
+        assert alive and {page.file.src_uri for page in alive} <= set(
+            nav_pages(load_config(str(project / "mkdocs.yml"))["nav"]))
+        # those hold their text no longer: the index of every incident, on a large site
+        assert all(page.content is None and page.markdown is None for page in alive)
+        # nor is the search index (the text of every page) left in a cycle: the next
+        # build's replaces it
+        search = load_config(str(project / "mkdocs.yml")).plugins["material/search"]
+        index = weakref.ref(search.search_index)
+        build(project, tmp_path / "site", workers=2, serve=True)
+        assert index() is None
     finally:
         gc.enable()
+
+
+class Cycle:
+    itself: Cycle
+
+
+def test_a_preview_collects_what_each_build_left_and_walks_everything_every_few_builds(
+        project, tmp_path, fresh_plugin_state):
+    from generator.mkdocs_plugin import FULL_COLLECTION_EVERY
+
+    plugin = build(project, tmp_path / "site", workers=0, serve=True)
+    assert plugin.builds == 1 and gc.get_freeze_count() > 1000  # the caches, mostly
+    # a cycle that ended among the objects frozen after the build
+    cycle = Cycle()
+    cycle.itself = cycle
+    frozen_cycle = weakref.ref(cycle)
+    del cycle
+    gc.freeze()
+    for _ in range(2, FULL_COLLECTION_EVERY):
+        build(project, tmp_path / "site", workers=0, serve=True)
+        assert frozen_cycle() is not None  # not walked
+    build(project, tmp_path / "site", workers=0, serve=True)
+    assert plugin.builds == FULL_COLLECTION_EVERY and frozen_cycle() is None
 
 
 @pytest.mark.parametrize("forked", [True, False])
