@@ -106,6 +106,7 @@ class CheckCache:
     def __init__(self) -> None:
         self.context: tuple | None = None  # the sources' and articles' content
         self.files: dict[Path, tuple[bytes, _Checked]] = {}
+        self.sources: dict[Path, FactFile] = {}  # source files as read, with their bytes
         self.matches: dict[tuple[str, str], cit.Match] = {}  # where quotes were found
         self.reused = 0  # files not read again in the last check (for the tests)
 
@@ -194,11 +195,15 @@ def _check_project(root: Path, workers: int, keep: bool,
         source_bytes = []
         for kind, path in files:
             if kind == "sources":
-                fact = read_fact_file(root, kind, path)
+                fact = _read_source(root, path, cache)
                 if accept(fact, first_seen, records.unloaded, problems):
                     records.sources[fact.ident] = fact.record
                 source_bytes.append((path, fact.raw))
-                fact.raw = None
+                if cache is None:
+                    fact.raw = None
+        if cache is not None:  # forget the files that are gone
+            cache.sources = {path: cache.sources[path] for path, _ in source_bytes
+                             if path in cache.sources}
         changed.update(_read_corpus(root, records, corpus, problems, missing))
         for source in records.sources.values():
             for established in (source.outlet, source.published, source.relays,
@@ -261,6 +266,18 @@ def _split(files: list, workers: int) -> list[list]:
     (the workers share the cores with the main process while it reads the sources)."""
     size = max(1, -(-len(files) // (workers * 32)))
     return [files[i:i + size] for i in range(0, len(files), size)]
+
+
+def _read_source(root: Path, path: Path, cache: CheckCache | None) -> FactFile:
+    """A source file as read, or, in a preview, as the last check read it while its bytes
+    are the same (the record is not changed by what follows)."""
+    if cache is None:
+        return read_fact_file(root, "sources", path)
+    kept = cache.sources.get(path)
+    if kept is not None and kept.raw is not None and kept.raw == _bytes(path):
+        return kept
+    fact = cache.sources[path] = read_fact_file(root, "sources", path)
+    return fact
 
 
 def _check_share(files: list[tuple[str, Path]], context: _Context) -> list[_Checked]:

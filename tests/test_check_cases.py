@@ -139,6 +139,20 @@ def test_a_preview_checks_again_only_the_files_that_changed(tmp_path: Path):
     # where rendering places each quote (the cache may also hold quotes no longer cited)
     assert fresh.corpus.matches.items() <= again.corpus.matches.items()
     assert again.records == fresh.records
+    # the source files were not read into records again: the same objects
+    assert all(again.records.sources[ident] is first.records.sources[ident]
+               for ident in first.records.sources)
+
+    source = next((tmp_path / "facts" / "sources").iterdir())
+    text = source.read_text(encoding="utf-8")
+    assert "- on Sunday night" in text
+    source.write_text(text.replace("- on Sunday night", "- on Monday night"), encoding="utf-8")
+    edited = check_project(tmp_path, cache)
+    assert edited.problems == check_project(tmp_path).problems
+    assert "quote-not-found" in [p.code for p in edited.problems if p.location.path ==
+                                 f"facts/sources/{source.name}"]  # the edit is read
+    source.write_text(text, encoding="utf-8")
+    assert check_project(tmp_path, cache).problems == again.problems
 
     article = next((tmp_path / "corpus").iterdir())
     added = "\nNine rockets were fired at the area.\n"
