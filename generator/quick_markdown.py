@@ -216,7 +216,7 @@ class _Page:
 
     def convert(self) -> Converted:
         text = self.text
-        if _UNSAFE.search(text) or "  \n" in text or "[TOC]" in text \
+        if _UNSAFE.search(text) or " \n" in text or text.endswith(" ") or "[TOC]" in text \
                 or "///Footnotes Go Here///" in text:
             raise Declined
         for label, note in _NOTE.findall(text):
@@ -368,7 +368,7 @@ class _Page:
     def _raw_figure(self, block: str) -> None:
         """A <figure> block of raw HTML (the timeline's SVG): passed through as it is."""
         m = _FIGURE.fullmatch(block)
-        if m is None or _NOT_RAW.search(m.group(1)):
+        if m is None or _not_raw(m.group(1)):
             raise Declined
         if _MAYBE_IDS.search(block):  # what MkDocs' reading of the raw HTML finds
             ids = _RawIds()
@@ -501,8 +501,9 @@ class _Page:
         return Converted(parts, nest_toc_tokens(tokens), title, self.ids | self.raw_ids)
 
 
-# Characters Python-Markdown removes or treats apart, and spaces at the end of a line.
-_UNSAFE = re.compile(r"[\t\r\x00-\x08\x0b-\x1f\x7f]| $", re.M)
+# Characters Python-Markdown removes or treats apart (a space at the end of a line is
+# looked for apart: one pattern for both tried the space at every place of a page).
+_UNSAFE = re.compile(r"[\t\r\x00-\x08\x0b-\x1f\x7f]")
 _HEADING = re.compile(r"(#{1,6}) ([^ ].*?)(?: \{ #([A-Za-z][A-Za-z0-9-]*) \})?")
 _CLOSING_HASHES = re.compile(r"(?<!\\)(?:\\\\)*#$")
 _ATTRIBUTES = re.compile(r"\{ ((?:[#.][A-Za-z][A-Za-z0-9-]* )+)\}")
@@ -512,9 +513,11 @@ _MARKDOWN_DIV = re.compile(r'<div class="([a-z][a-z0-9 -]*)" markdown>')
 _FIGURE = re.compile(r'<figure class="[a-z][a-z0-9 -]*"(?: data-search-exclude)?>\n(.*)\n</figure>',
                      re.S)
 # in a raw figure: anything Python-Markdown's reading of raw HTML might not pass through as
-# it is, or that would end the figure early
-_NOT_RAW = re.compile(r"</?figure|<[!?]|<(?:script|style|pre|textarea)|\bmarkdown\b"
-                      r"|&(?![a-zA-Z0-9#]+;)")
+# it is, or that would end the figure early (three patterns, each searched for only where
+# its first character is: the timeline's figure is a megabyte of SVG)
+_NOT_RAW_TAG = re.compile(r"<(?:/?figure|[!?]|script|style|pre|textarea)")
+_NOT_RAW_WORD = re.compile(r"\bmarkdown\b")
+_NOT_RAW_ENTITY = re.compile(r"&(?![a-zA-Z0-9#]+;)")
 # an attribute MkDocs takes an anchor from (any case) may stand in the raw HTML
 _MAYBE_IDS = re.compile(r"\b(?:id|name)\b", re.I)
 _ROW = re.compile(r"\|.*[^\\]\|")
@@ -528,6 +531,12 @@ _NOT_PARAGRAPH = re.compile(r"""
     [ ] | \# | > | !!! | \[ [^\]\n]* \]: | ``` | ~~~ | [-*_= ]+$ | [-+*][ ] | \d+[.)][ ]
   | \| | <(?!/?span[ >]) | \{
 """, re.X)
+
+
+def _not_raw(html: str) -> bool:
+    """Whether a raw figure holds what it may not (see :data:`_NOT_RAW_TAG`)."""
+    return bool(_NOT_RAW_TAG.search(html) or ("markdown" in html and _NOT_RAW_WORD.search(html))
+                or ("&" in html and _NOT_RAW_ENTITY.search(html)))
 
 
 @lru_cache(maxsize=1)

@@ -204,7 +204,10 @@ def test_each_shape_converts_to_the_same_html(text):
     "text with `code`", "an ![image](i.png)", "a_b", "<div>raw</div>", "| a |\nb",
     '<figure class="f">\n<svg><!-- a comment --></svg>\n</figure>',
     '<figure class="f">\n<svg><text>a & b</text></svg>\n</figure>',
+    '<figure class="f">\n<svg><text>markdown</text></svg>\n</figure>',
+    '<figure class="f">\n<svg><style>text {}</style></svg>\n</figure>',
     '<div class="c" markdown>\n\ntext\n\n</div>',
+    "a space at the end ", "a space \nat the end of a line",
 ])
 def test_what_the_grammar_does_not_hold_is_declined(text):
     assert convert(text) is None
