@@ -202,8 +202,7 @@ def _check_project(root: Path, workers: int, keep: bool,
                 if cache is None:
                     fact.raw = None
         if cache is not None:  # forget the files that are gone
-            cache.sources = {path: cache.sources[path] for path, _ in source_bytes
-                             if path in cache.sources}
+            cache.sources = {path: cache.sources[path] for path, _ in source_bytes}
         changed.update(_read_corpus(root, records, corpus, problems, missing))
         for source in records.sources.values():
             for established in (source.outlet, source.published, source.relays,

@@ -224,11 +224,8 @@ def scan_page(html: bytes) -> PageScan:
             value = attributes.get(name, "")
             if value is None or settled(value, ids):
                 continue
-            classes = attributes.get("class")
-            names = classes.split() if classes else ()
-            scan.links.append(Link(value, 0, "footnote-ref" in names,
-                                   in_footnote.get(element.mem_id, ""),
-                                   "footnote-backref" in names))
+            scan.links.append(_link(value, 0, attributes.get("class"),
+                                    in_footnote.get(element.mem_id, "")))
     return scan.interned()
 
 
@@ -244,10 +241,8 @@ def scan_page_lines(html: bytes) -> PageScan:
         if settled(value, ids):
             continue
         element = value.getparent()
-        classes = element.get("class")
-        names = classes.split() if classes else ()
-        scan.links.append(Link(str(value), element.sourceline or 0, "footnote-ref" in names,
-                               _footnote_of(element), "footnote-backref" in names))
+        scan.links.append(_link(str(value), element.sourceline or 0, element.get("class"),
+                                _footnote_of(element)))
     for element in _UNCITED(root):
         if _has_class(element, "fs-fact"):
             scan.uncited.append(Fact(element.get("id") or "", element.sourceline or 0,
@@ -262,6 +257,12 @@ def scan_page_lines(html: bytes) -> PageScan:
         for match in _UNRENDERED_LINK.finditer(text):
             scan.unrendered_links.append((match.group(0), line))
     return scan.interned()
+
+
+def _link(href: str, line: int, classes: str | None, in_footnote: str) -> Link:
+    """A link of an element with the ``class`` attribute ``classes``."""
+    names = classes.split() if classes else ()
+    return Link(href, line, "footnote-ref" in names, in_footnote, "footnote-backref" in names)
 
 
 def _footnote_of(element) -> str:
