@@ -59,6 +59,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self.kept = mkdocs_keep.KeptFiles()  # a preview's site files, rewritten in place
         self.last_kept = 0  # files of the last build's site written over in this one
         self.builds = 0  # of this preview, counting the first
+        self.collector_paused = False  # during a preview's build (see on_pre_build)
         self._sources: dict[str, str] = {}  # src_uri -> Markdown of the generated pages
         self._converted: dict[str, mkdocs_pages.Rendered] = {}
         self._search: dict[str, list[dict]] = {}  # src_uri -> search entries of the page
@@ -95,6 +96,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self.kept.discard()
         self.cache.close()
         self.theme_cache.close()
+        self._resume_collector()
         gc.unfreeze()
 
     def on_files(self, files: Files, config) -> Files:
@@ -242,6 +244,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
     def on_build_error(self, error) -> None:
         self.kept.discard()
         self._release()
+        self._resume_collector()
 
     def _close_theme(self) -> None:
         if self._theme is not None:
@@ -276,6 +279,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             # what lives now is the caches, mostly, which the next build keeps: its
             # collections walk only what it makes (see on_pre_build)
             gc.freeze()
+        self._resume_collector()
 
     def on_pre_build(self, config) -> None:
         if self.use_cache:
@@ -289,8 +293,23 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
                 gc.unfreeze()
             gc.collect()
             parallel.release_free_memory()
+            # The build itself then makes a million objects (its files, pages, their
+            # tables of contents) and few cycles: with the default thresholds one of its
+            # collections walked them all, 0.9-1.1 s in MkDocs' page loop at 5,000
+            # incidents.  With workers converting the pages and rendering their theme, this
+            # process makes almost no cycles (as in `factsheet build`, see
+            # build._no_collections_with_workers); what it makes is frozen when the build
+            # ends, and its few cycles wait for the next full collection (16 MB a build).
+            if gc.isenabled() and self.workers >= 2 and parallel.can_fork():
+                gc.disable()
+                self.collector_paused = True
             if not self.dirty:
                 self.kept.set_aside(config.site_dir)
+
+    def _resume_collector(self) -> None:
+        if self.collector_paused:
+            gc.enable()
+            self.collector_paused = False
 
     def _release(self) -> None:
         """Let go of this build's pages: MkDocs keeps the last plugin instance alive after

@@ -94,7 +94,9 @@ class _Workers:
         self._spool = Path(tempfile.mkdtemp(prefix="factsheet-workers-"))
         release_free_memory()
         # a full collection here, while the workers live, would write to every object
-        # and so copy each page of memory they share
+        # and so copy each page of memory they share.  Objects the caller froze stay
+        # frozen after close(): a preview keeps its caches out of every collection.
+        self._unfreeze = gc.get_freeze_count() == 0
         gc.freeze()
         try:
             for _ in range(min(workers, len(shares))):
@@ -153,7 +155,9 @@ class _Workers:
             pipe.close()
         self._live = {}
         shutil.rmtree(self._spool, ignore_errors=True)
-        gc.unfreeze()
+        if self._unfreeze:
+            gc.unfreeze()
+            self._unfreeze = False
 
 
 def _serve(work, shares, taken, permits, spool: Path, pipe, quota: int) -> None:

@@ -19,8 +19,8 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, BuildError as MkDocsBuildError
 
-from generator import (markdown_prune, mkdocs_keep, mkdocs_pages, mkdocs_theme, parallel,
-                       quick_markdown, render)
+from generator import (markdown_prune, mkdocs_keep, mkdocs_pages, mkdocs_plugin, mkdocs_theme,
+                       parallel, quick_markdown, render)
 from generator.build import build_site
 from generator.check import CheckCache
 from generator.linkcheck import check_built_site, scan_page
@@ -479,6 +479,30 @@ def test_a_preview_collects_what_each_build_left_and_walks_everything_every_few_
         assert frozen_cycle() is not None  # not walked
     build(project, tmp_path / "site", workers=0, serve=True)
     assert plugin.builds == FULL_COLLECTION_EVERY and frozen_cycle() is None
+
+
+@pytest.mark.parametrize("workers, serve, paused", [(2, True, True), (0, True, False),
+                                                    (2, False, False)])
+def test_a_previews_build_pauses_the_collector_when_workers_make_its_pages(
+        project, tmp_path, fresh_plugin_state, monkeypatch, workers, serve, paused):
+    seen = []
+    real = mkdocs_plugin.render_checked
+    monkeypatch.setattr(mkdocs_plugin, "render_checked",
+                        lambda *args: seen.append(gc.isenabled()) or real(*args))
+    for _ in range(2):
+        build(project, tmp_path / "site", workers=workers, serve=serve)
+        assert gc.isenabled()
+    assert seen == [not paused] * 2
+
+
+def test_a_failed_preview_build_turns_the_collector_back_on(project, tmp_path,
+                                                            fresh_plugin_state):
+    build(project, tmp_path / "site", workers=2, serve=True)
+    incident = project / "facts" / "incidents" / "green-zone-rockets-2020-12-20.yaml"
+    incident.write_text("id: [", encoding="utf-8")
+    with pytest.raises((Abort, MkDocsBuildError)):
+        build(project, tmp_path / "site", workers=2, serve=True)
+    assert gc.isenabled()
 
 
 @pytest.mark.parametrize("forked", [True, False])

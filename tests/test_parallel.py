@@ -4,6 +4,7 @@ this thread only, and a worker that dies is reported."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -89,6 +90,21 @@ def test_a_stream_gives_results_in_order_and_runs_only_a_few_shares_ahead(tmp_pa
             stream.next()
     finally:
         stream.close()
+
+
+@pytest.mark.parametrize("frozen_before", [False, True])
+def test_a_stream_leaves_the_collector_as_it_found_it(frozen_before):
+    gc.unfreeze()
+    if frozen_before:  # as a preview keeps its caches out of collections
+        gc.freeze()
+    try:
+        stream = parallel.Stream(abs, [-1, -2], 2)
+        assert gc.get_freeze_count() > 0  # while the workers share this memory
+        assert [stream.next(), stream.next()] == [1, 2]
+        stream.close()
+        assert (gc.get_freeze_count() > 0) == frozen_before
+    finally:
+        gc.unfreeze()
 
 
 def test_workers_are_replaced_after_their_shares_and_the_results_keep_their_order(
