@@ -93,11 +93,12 @@ class _Workers:
         self._live: dict = {}  # this end of each worker's pipe -> the worker
         self._spool = Path(tempfile.mkdtemp(prefix="factsheet-workers-"))
         release_free_memory()
-        # a full collection here, while the workers live, would write to every object
-        # and so copy each page of memory they share.  Objects the caller froze stay
-        # frozen after close(): a preview keeps its caches out of every collection.
-        self._unfreeze = gc.get_freeze_count() == 0
-        gc.freeze()
+        # a collection here, while the workers live, would write to every object it
+        # walks and so copy each page of memory they share: the collector is paused
+        # until close().  (Freezing the objects instead, then unfreezing them, thawed
+        # those a preview keeps frozen: its caches, walked again by every collection.)
+        self._resume_collector = gc.isenabled()
+        gc.disable()
         try:
             for _ in range(min(workers, len(shares))):
                 self._fork()
@@ -155,9 +156,9 @@ class _Workers:
             pipe.close()
         self._live = {}
         shutil.rmtree(self._spool, ignore_errors=True)
-        if self._unfreeze:
-            gc.unfreeze()
-            self._unfreeze = False
+        if self._resume_collector:
+            gc.enable()
+            self._resume_collector = False
 
 
 def _serve(work, shares, taken, permits, spool: Path, pipe, quota: int) -> None:

@@ -92,19 +92,24 @@ def test_a_stream_gives_results_in_order_and_runs_only_a_few_shares_ahead(tmp_pa
         stream.close()
 
 
-@pytest.mark.parametrize("frozen_before", [False, True])
-def test_a_stream_leaves_the_collector_as_it_found_it(frozen_before):
-    gc.unfreeze()
-    if frozen_before:  # as a preview keeps its caches out of collections
-        gc.freeze()
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_stream_pauses_the_collector_and_leaves_frozen_objects_frozen(enabled):
+    frozen = []
+    frozen.append(frozen)  # a cycle, as a preview freezes its caches
+    gc.freeze()
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
     try:
-        stream = parallel.Stream(abs, [-1, -2], 2)
-        assert gc.get_freeze_count() > 0  # while the workers share this memory
-        assert [stream.next(), stream.next()] == [1, 2]
+        stream = parallel.Stream(lambda share: gc.isenabled(), [1, 2], 2)
+        assert not gc.isenabled()  # while the workers share this memory
+        assert [stream.next(), stream.next()] == [False, False]
         stream.close()
-        assert (gc.get_freeze_count() > 0) == frozen_before
+        assert gc.isenabled() == enabled
+        assert gc.get_freeze_count() > 0
+        assert all(obj is not frozen for obj in gc.get_objects())  # still frozen
     finally:
         gc.unfreeze()
+        (gc.enable if was else gc.disable)()
 
 
 def test_workers_are_replaced_after_their_shares_and_the_results_keep_their_order(
