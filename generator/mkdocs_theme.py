@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import jinja2
+from jinja2 import meta
 from mkdocs.commands.build import get_context
 from mkdocs.structure.files import InclusionLevel
 
@@ -48,6 +50,29 @@ class Themed:
 
 def template_name(page) -> str:
     return page.meta.get("template", "main.html")
+
+
+def compile_ahead(env: jinja2.Environment, names) -> None:
+    """Compile the templates ``names`` and every template they name by a literal, here.
+
+    The theme's workers are forked later, and again to replace those that have done
+    their shares: each inherits these compiled instead of compiling Material's forty-odd
+    templates itself (1.8 s of CPU in a build at 5,000 incidents, twenty-odd workers).
+    A template named by an expression is still compiled where it is first used.
+    """
+    todo, seen = list(names), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            source, _, _ = env.loader.get_source(env, name)
+            env.get_template(name)
+        except jinja2.TemplateNotFound:  # named on a path the theme does not take here
+            continue
+        todo += [found for found in meta.find_referenced_templates(env.parse(source))
+                 if found is not None]
 
 
 class Prebuilt:
@@ -105,6 +130,8 @@ class ThemeWorkers:
         get_template = env.get_template
 
         targets = link_targets(config, nav)
+        compile_ahead(env, {template_name(files.src_uris[uri].page) for uri in uris})
+        material_partials(env)  # its files' digest, once
 
         def render_share(share: list[tuple[int, str]]) -> list[Themed]:
             render_partials_once(env, targets)

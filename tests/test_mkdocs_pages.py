@@ -14,6 +14,7 @@ import types
 import weakref
 from pathlib import Path
 
+import jinja2
 import pytest
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
@@ -97,6 +98,25 @@ def test_pages_converted_quickly_are_byte_identical_to_mkdocs_own(project, tmp_p
     assert sum(page is not None for page in taken) > 80
     build(project, tmp_path / "mkdocs", workers=0)  # MkDocs' own conversion
     assert files_of(tmp_path / "quick") == files_of(tmp_path / "mkdocs")
+
+
+def test_the_theme_workers_inherit_its_templates_compiled(project, tmp_path,
+                                                         fresh_plugin_state, monkeypatch):
+    here, compiled = os.getpid(), tmp_path / "compiled-in-workers"
+    compile = jinja2.Environment.compile
+
+    def counted(self, source, name=None, *args, **kwargs):
+        if os.getpid() != here:
+            with compiled.open("a", encoding="utf-8") as log:
+                log.write(f"{name}\n")
+        return compile(self, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counted)
+    plugin = build(project, tmp_path / "site", workers=2)
+    assert plugin.last_themed > 50
+    # only the icons, which Material's templates name by expressions
+    assert {name for name in compiled.read_text(encoding="utf-8").split()
+            if not name.startswith(".icons/")} == set()
 
 
 def test_other_markdown_settings_leave_every_page_to_python_markdown(project):
