@@ -54,7 +54,7 @@ class _Collect(logging.Handler):
 
 
 @contextmanager
-def _no_collections_with_workers():
+def no_collections_with_workers():
     """No cycle collection during a build whose pages workers render, convert and theme;
     yields whether the collector is off.
 
@@ -97,7 +97,7 @@ def build_site(root: Path, config_file: Path | None = None, site_dir: Path | Non
     When the facts fail the check, the report comes back with no site and the problems
     in ``report.result``; the caller decides how to show them.
     """
-    with _no_collections_with_workers() as collector_off:
+    with no_collections_with_workers() as collector_off:
         return _build_site(root, config_file, site_dir, strict, post_checks, collector_off)
 
 

@@ -298,7 +298,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             # collections walked them all, 0.9-1.1 s in MkDocs' page loop at 5,000
             # incidents.  With workers converting the pages and rendering their theme, this
             # process makes almost no cycles (as in `factsheet build`, see
-            # build._no_collections_with_workers); what it makes is frozen when the build
+            # build.no_collections_with_workers); what it makes is frozen when the build
             # ends, and its few cycles wait for the next full collection (16 MB a build).
             if gc.isenabled() and self.workers >= 2 and parallel.can_fork():
                 gc.disable()
