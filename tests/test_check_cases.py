@@ -18,6 +18,7 @@ import pytest
 
 from generator.check import CheckCache, check_facts, check_project
 from generator.cli import main
+from generator.model import ACTOR_FIELDS, INCIDENT_FIELDS, Incident
 
 CASES = Path(__file__).parent / "cases" / "check"
 
@@ -92,12 +93,14 @@ def test_every_case_file_says_what_it_checks() -> None:
 
 @pytest.mark.parametrize("case", sorted(p.name for p in CASES.glob("*.txt")))
 def test_the_check_on_every_core_finds_what_the_serial_check_finds(case: str, tmp_path: Path):
-    """`factsheet check` reads the files in forked workers; the build checks in process.
+    """`factsheet check` reads the files in forked workers, and so does the build, which
+    has them send their records back; a preview checks in process.
 
-    Both must report the same problems and counts, whatever the case breaks.
+    All must report the same problems and counts, whatever the case breaks, and the
+    build's check must give the same records and the same places of quotes.
     """
     _materialise(tmp_path, _parse(CASES / case)[1])
-    serial = check_project(tmp_path)
+    serial = check_project(tmp_path, workers=1)
     counts = {kind: len(getattr(serial.records, kind))
               for kind in ("sources", "actors", "incidents", "statements")}
     counts["citations"] = sum(1 for _ in serial.records.all_citations())
@@ -105,6 +108,13 @@ def test_the_check_on_every_core_finds_what_the_serial_check_finds(case: str, tm
         forked = check_facts(tmp_path, workers)
         assert forked.problems == serial.problems, workers
         assert forked.counts == counts == serial.counts
+        kept = check_project(tmp_path, workers=workers)
+        assert kept.problems == serial.problems, workers
+        assert kept.records == serial.records and kept.counts == serial.counts
+        assert kept.corpus.matches == serial.corpus.matches
+        assert all(claim.field is (INCIDENT_FIELDS if isinstance(record, Incident)
+                                   else ACTOR_FIELDS)[claim.field.name]
+                   for record, claim, _ in kept.records.all_citations() if claim is not None)
 
 
 def test_a_refused_duplicate_adds_no_problems_of_its_content_when_checked_apart(tmp_path: Path):
@@ -116,9 +126,11 @@ def test_a_refused_duplicate_adds_no_problems_of_its_content_when_checked_apart(
         "Eight rockets were fired", "Nine rockets were fired").replace(
         "according_to: military", "according_to: nobody")
     (incidents / "zz-attack-again.yaml").write_text(wrong, encoding="utf-8")
-    serial = check_project(tmp_path)
+    serial = check_project(tmp_path, workers=1)
     assert [p.code for p in serial.problems] == ["duplicate-id"]
     assert check_facts(tmp_path, 2).problems == serial.problems
+    kept = check_project(tmp_path, workers=2)
+    assert kept.problems == serial.problems and kept.records == serial.records
 
 
 def test_a_preview_checks_again_only_the_files_that_changed(tmp_path: Path):
@@ -161,3 +173,19 @@ def test_a_preview_checks_again_only_the_files_that_changed(tmp_path: Path):
     assert cache.reused == 0  # every record is checked against the changed article
     assert changed.problems == check_project(tmp_path).problems
     assert "quote-not-found" not in [p.code for p in changed.problems]
+
+
+def test_the_build_check_forks_workers_only_for_a_large_project(tmp_path: Path, monkeypatch):
+    from generator import check
+
+    _materialise(tmp_path, {})
+    forked = []
+    real = check.fork_then
+    monkeypatch.setattr(check, "fork_then", lambda *args: forked.append(args[3]) or real(*args))
+    small = check_project(tmp_path)
+    assert forked == []
+    monkeypatch.setattr(check, "FORK_FROM_FILES", 1)
+    monkeypatch.setattr(check, "cores", lambda: 2)
+    large = check_project(tmp_path)
+    assert forked == [2]
+    assert large.problems == small.problems and large.records == small.records
