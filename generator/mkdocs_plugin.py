@@ -293,13 +293,13 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
                 gc.unfreeze()
             gc.collect()
             parallel.release_free_memory()
-            # The build itself then makes a million objects (its files, pages, their
-            # tables of contents) and few cycles: with the default thresholds one of its
-            # collections walked them all, 0.9-1.1 s in MkDocs' page loop at 5,000
-            # incidents.  With workers converting the pages and rendering their theme, this
-            # process makes almost no cycles (as in `factsheet build`, see
-            # build.no_collections_with_workers); what it makes is frozen when the build
-            # ends, and its few cycles wait for the next full collection (16 MB a build).
+            # The build then makes many objects of its own (files, pages, their tables of
+            # contents) and few cycles: with the default thresholds a full collection
+            # started in MkDocs' page loop, 0.8-1.2 s at 5,000 incidents.  With workers
+            # converting the pages and rendering their theme, this process makes almost no
+            # cycles (as in `factsheet build`, see build.no_collections_with_workers); what
+            # it makes is frozen when the build ends, and its few cycles wait for the next
+            # full collection (about 16 MB a build).
             if gc.isenabled() and self.workers >= 2 and parallel.can_fork():
                 gc.disable()
                 self.collector_paused = True

@@ -57,7 +57,7 @@ def compile_ahead(env: jinja2.Environment, names) -> None:
 
     The theme's workers are forked later, and again to replace those that have done
     their shares: each inherits these compiled instead of compiling Material's forty-odd
-    templates itself (1.8 s of CPU in a build at 5,000 incidents, twenty-odd workers).
+    templates itself (about 1.4 s of CPU in a build at 5,000 incidents, twenty-odd workers).
     A template named by an expression is still compiled where it is first used.
     """
     todo, seen = list(names), set()
