@@ -111,6 +111,8 @@ def test_the_check_on_every_core_finds_what_the_serial_check_finds(case: str, tm
         kept = check_project(tmp_path, workers=workers)
         assert kept.problems == serial.problems, workers
         assert kept.records == serial.records and kept.counts == serial.counts
+        for kind in ("actors", "incidents", "statements"):  # in the same order, too
+            assert list(getattr(kept.records, kind)) == list(getattr(serial.records, kind))
         assert kept.corpus.matches == serial.corpus.matches
         assert all(claim.field is (INCIDENT_FIELDS if isinstance(record, Incident)
                                    else ACTOR_FIELDS)[claim.field.name]
