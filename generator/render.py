@@ -124,9 +124,15 @@ class _EscapedByFinalize(jinja2.compiler.CodeGenerator):
 
 
 def make_environment(templates: Path) -> jinja2.Environment:
-    """The Jinja environment for a templates folder; escaping is on by default."""
+    """The Jinja environment for a templates folder; escaping is on by default.
+
+    It lives for one render, which reads each template once: Jinja's ``auto_reload``
+    would look at each template's file again on every page that uses it (two system
+    calls a page).
+    """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates)),
+        auto_reload=False,
         bytecode_cache=COMPILED,
         autoescape=True,
         finalize=_finalize,

@@ -31,7 +31,25 @@ def relative(from_page: str, to_page: str) -> str:
 
 
 # Pages link to the same few thousand pages from a handful of folders: compute each once.
-_relpath = lru_cache(maxsize=1 << 16)(posixpath.relpath)
+@lru_cache(maxsize=1 << 16)
+def _relpath(target: str, folder: str) -> str:
+    """``posixpath.relpath(target, folder)``, worked out from the parts of two plain
+    paths of the tree.  ``posixpath.relpath`` makes both paths absolute first, asking the
+    system for the working folder each time: a third of the links' cost at 5,000
+    incidents.  A path with a '.', '..' or empty part goes to it still."""
+    parts = target.split("/")
+    base = [] if folder == "." else folder.split("/")
+    if _UNPLAIN.intersection(parts) or _UNPLAIN.intersection(base):
+        return posixpath.relpath(target, folder)
+    common = 0
+    for part, base_part in zip(parts, base):
+        if part != base_part:
+            break
+        common += 1
+    return "/".join([".."] * (len(base) - common) + parts[common:]) or "."
+
+
+_UNPLAIN = frozenset(("", ".", ".."))
 
 
 @lru_cache(maxsize=1 << 17)

@@ -23,7 +23,7 @@ import markdown
 import pytest
 from bs4 import BeautifulSoup
 
-from generator import quick_markdown
+from generator import quick_markdown, views
 from generator.cli import main
 from generator.render import md_escape
 
@@ -288,6 +288,22 @@ def test_text_that_starts_like_markdown_syntax_reads_as_typed(value):
                                extension_configs=quick_markdown.EXTENSION_CONFIGS)
         html = BeautifulSoup(md.convert(markdown_text), "html.parser")
         assert html.find(element).get_text() == value, markdown_text
+
+
+def test_links_between_pages_are_the_paths_posixpath_gives():
+    # links are worked out from the paths' parts; odd paths (a template may pass any
+    # text) go to posixpath itself
+    targets = ["index.md", "disputed.md", "incidents/a.md", "incidents/index.md#x", "incidents",
+               "sources/b.md", "a/b/c.md", "a/b", "./x.md", "a//b.md", "../up.md",
+               "a/./b.md", "/abs.md", "a/", "a/b/../c.md"]
+    pages = ["index.md", "incidents/a.md", "a/b.md", "a/b/c/d.md", "x/y/z.md", "./a/b.md",
+             "a/../b/c.md"]
+    for target in targets:
+        for page in pages:
+            path, _, anchor = target.partition("#")
+            folder = posixpath.dirname(page) or "."
+            expected = posixpath.relpath(path, folder) + ("#" + anchor if anchor else "")
+            assert views.relative(page, target) == expected, (page, target)
 
 
 def test_the_actors_index_names_other_spellings_only_when_there_are_some(site):
