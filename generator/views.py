@@ -222,7 +222,7 @@ def build_index(records: Records, positions: dict[tuple[str, str], int]) -> Inde
     """Work out every cross-reference the pages need, in one pass over the records."""
     quotes: dict[str, dict[str, QuoteUse]] = defaultdict(dict)
     attributed: dict[str, dict] = defaultdict(dict)  # an ordered set per actor
-    by_actor: dict[str, list] = defaultdict(list)
+    by_actor: dict[str, dict] = defaultdict(dict)  # (incident id, field) -> pair, per actor
     disputes: list[tuple[Incident, FieldView]] = []
 
     def use(citation: Citation, fact: CitingFact) -> None:
@@ -232,10 +232,14 @@ def build_index(records: Records, positions: dict[tuple[str, str], int]) -> Inde
             entry = QuoteUse(anchor, citation.quote.text,
                              position=positions.get((citation.source, citation.quote.text), 0))
             quotes[citation.source][anchor] = entry
+        # Records and facts are compared by identity: comparing dataclasses field by field
+        # made this pass quadratic in the facts citing one quote.  A fact is made once
+        # per claim, and its citations are used one after another: if it cites the quote
+        # already, it is the last fact the quote got.
         actor = records.actors.get(citation.according_to or "")
-        if actor and actor not in entry.according_to:
+        if actor and not any(known is actor for known in entry.according_to):
             entry.according_to.append(actor)
-        if fact not in entry.facts:
+        if not entry.facts or entry.facts[-1] is not fact:
             entry.facts.append(fact)
         if citation.according_to:
             item = (fact.page, fact.record_title, fact.label, fact.value)
@@ -253,9 +257,8 @@ def build_index(records: Records, positions: dict[tuple[str, str], int]) -> Inde
                 for citation in claim.citations:
                     use(citation, fact)
                 if claim.field.value == "actor" and kind == "incidents":
-                    pair = (record, claim.field)
-                    if pair not in by_actor[str(claim.value)]:
-                        by_actor[str(claim.value)].append(pair)
+                    by_actor[str(claim.value)].setdefault((record.id, claim.field.name),
+                                                          (record, claim.field))
     for statement in records.statements.values():
         fact = CitingFact(page_path("statements", statement.id), "text",
                           f"Statement by {records.actors[statement.speaker].name}"
@@ -279,7 +282,8 @@ def build_index(records: Records, positions: dict[tuple[str, str], int]) -> Inde
             by_incident[ident].append(statement)
     ordered = {s: sorted(q.values(), key=lambda u: (u.position, u.anchor))
                for s, q in quotes.items()}
-    return Index(ordered, dict(by_speaker), dict(by_incident), dict(by_actor),
+    return Index(ordered, dict(by_speaker), dict(by_incident),
+                 {actor: list(pairs.values()) for actor, pairs in by_actor.items()},
                  {actor: list(items) for actor, items in attributed.items()}, disputes)
 
 

@@ -23,7 +23,9 @@ import markdown
 import pytest
 from bs4 import BeautifulSoup
 
+from factories import ACTOR_ID, INCIDENT_ID, SOURCE_ID, tiny_records, write_project
 from generator import quick_markdown, views
+from generator.check import check_project
 from generator.cli import main
 from generator.render import md_escape
 
@@ -304,6 +306,31 @@ def test_links_between_pages_are_the_paths_posixpath_gives():
             folder = posixpath.dirname(page) or "."
             expected = posixpath.relpath(path, folder) + ("#" + anchor if anchor else "")
             assert views.relative(page, target) == expected, (page, target)
+
+
+def test_the_index_lists_each_citing_fact_actor_and_incident_once(tmp_path):
+    records = tiny_records()
+    claims = records["incidents"][0]["claims"]
+    said = {"source": SOURCE_ID, "quote": "Eight rockets were fired", "according_to": ACTOR_ID}
+    # one claim cites the same quote twice, by the same actor; another claim cites it too
+    claims["rockets"] = [{"value": 8, "citations": [said, dict(said)]}]
+    claims["description"] = [{"value": "Eight rockets were fired", "citations": [dict(said)]}]
+    # the actor is named by two claims of one field of the incident
+    claims["blamed_on"] = [{"value": ACTOR_ID, "citations": [dict(said)]},
+                           {"value": ACTOR_ID, "detail": "by the statement", "citations": [
+                               {"source": SOURCE_ID, "quote": "the Iraqi military said"}]}]
+    root = write_project(tmp_path, records)
+    result = check_project(root)
+    assert not result.errors
+    positions = {key: match.start for key, match in result.corpus.matches.items()}
+    index = views.build_index(result.records, positions)
+    [use] = [q for q in index.quotes_by_source[SOURCE_ID] if q.text == "Eight rockets were fired"]
+    assert [(f.label, f.anchor) for f in use.facts] == [
+        ("Rockets fired", "rockets-1"), ("What happened", "description-1"),
+        ("Blamed on", "blamed-on-1")]
+    assert [actor.id for actor in use.according_to] == [ACTOR_ID]
+    assert [(incident.id, spec.name) for incident, spec in index.incidents_by_actor[ACTOR_ID]] \
+        == [(INCIDENT_ID, "blamed_on")]
 
 
 def test_the_actors_index_names_other_spellings_only_when_there_are_some(site):
