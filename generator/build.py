@@ -76,7 +76,23 @@ def no_collections_with_workers():
         yield True
     finally:
         if enabled:
+            _age_survivors()
             gc.enable()
+
+
+def _age_survivors() -> None:
+    """Move what the collector has not seen yet to its oldest generation, unwalked.
+
+    With the collector off, everything a build made stays in the youngest generation,
+    and the first collection after it walks it all: 0.86-0.95 s at the end of a
+    5,000-incident build, most of it for the records, which the caller still holds.
+    Freezing moves every tracked object aside and unfreezing puts them all in the oldest
+    generation, two splices of lists; the next full collection sees them, as it would
+    have.  Not when something is frozen already (a caller's choice): that would thaw it.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 @contextmanager
