@@ -422,6 +422,7 @@ class _Report:
     def __init__(self, where: SiteRecords, lines: _LinkLines | None = None):
         self.where, self.lines = where, lines
         self.problems: list[Problem] = []
+        self.reported = 0  # problems reported, listed or only counted
         self._pages_per_target: dict[tuple[str, str], int] = defaultdict(int)
 
     def add(self, page: str, line: int, code: str, message: str, hint: str,
@@ -429,6 +430,7 @@ class _Report:
             shown: str = "", link: Link | None = None) -> None:
         """Report a problem of ``page`` (shown as ``shown``, if given) at its record;
         ``link``, if given, is the link at fault, whose line is found only now."""
+        self.reported += 1
         if target:
             self._pages_per_target[code, target] += 1
             if self._pages_per_target[code, target] > PAGES_PER_TARGET:
@@ -517,16 +519,32 @@ def _check_site(site_dir: Path, where: SiteRecords, scanned: dict[str, PageScan]
     report = _Report(where, _LinkLines(site_dir, scans))
     targets = _Targets(files)
     reached_from: dict[str, set[str]] = defaultdict(set)
+    # The file each link that passed reaches, by what its outcome depends on: its href,
+    # and the depth of its page when it climbs out of the page's folder (the theme's
+    # links, the same on every page), else the folder.  A link to the page itself ("#x")
+    # depends on the page.  Most links of a large site are met again: looking them up
+    # halves the check.  A link that failed is checked again, to be reported again.
+    passed: dict[tuple[str | int, str], str | None] = {}
     for page, scan in scans.items():
         _check_text(page, scan, report)
         if page == NOT_FOUND_PAGE:
             continue
         folder = posixpath.dirname(page)
         depth = folder.count("/") + 1 if folder else 0
+        up = "../" * depth
+        found = reached_from[page]
         for link in scan.links:
-            target = _check_link(page, folder, depth, link, targets, scans, report)
+            href = link.href
+            key = (depth, href) if href.startswith(up) and href[:1] != "#" else (page, href)
+            if key in passed:
+                target = passed[key]
+            else:
+                reported = report.reported
+                target = _check_link(page, folder, depth, link, targets, scans, report)
+                if report.reported == reported:
+                    passed[key] = target
             if target and target.endswith(".html"):
-                reached_from[page].add(target)
+                found.add(target)
     _check_reachable(scans, reached_from, report)
     report.counted()
     return sorted(report.problems, key=Problem.sort_key)

@@ -447,6 +447,28 @@ def test_a_reported_link_is_found_on_its_line_among_links_to_the_same_place(tmp_
         ("index.html", 5, f"link 'gone/' {broken}")]
 
 
+def test_the_same_link_is_checked_from_each_place_it_may_lead_elsewhere(tmp_path):
+    # links are looked up by what decides where they go: the same href from pages at
+    # other depths, or an in-page anchor on another page, may fail where it passed
+    def page(path: str, body: str) -> None:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(f"<html><body>{body}</body></html>", encoding="utf-8")
+
+    links = '<p id="top"><a href="../a/">a</a> <a href="#top">top</a> <a href="/">home</a></p>'
+    page("index.html", '<a href="x/">x</a> <a href="x/y/">y</a> <a href="a/">a</a>')
+    page("a/index.html", '<a href="#top">no top here</a> <a href="../x/">x</a>')
+    page("x/index.html", links)  # ../a/ is a/: it passes
+    page("x/y/index.html", links.replace(' id="top"', ""))  # ../a/ is x/a/: missing
+    page("z/index.html", '<a href="#top">no top here either</a> <a href="../x/">x</a>')
+    page("index.html", '<a href="x/">x</a> <a href="x/y/">y</a> <a href="a/">a</a> '
+                       '<a href="z/">z</a>')
+    assert sorted((problem.location.path, problem.message) for problem in check_site(tmp_path)) == [
+        ("a/index.html", "link '#top' goes to #top, which a/index.html does not have"),
+        ("x/y/index.html", "link '#top' goes to #top, which x/y/index.html does not have"),
+        ("x/y/index.html", "link '../a/' goes to x/a/index.html, which is not in the site"),
+        ("z/index.html", "link '#top' goes to #top, which z/index.html does not have")]
+
+
 def test_a_pages_ids_kept_as_one_string_answer_as_a_set_would():
     assert "" not in Ids() and list(Ids()) == [] and len(Ids()) == 0
     assert "" in Ids([""]) and "a" not in Ids([""]) and list(Ids([""])) == [""]
