@@ -356,10 +356,10 @@ class _Targets:
 
     def resolve(self, folder: str, depth: int, path: str) -> tuple[str | None, str]:
         """(the file a path reaches or None, the file it names) from a page in ``folder``."""
-        climbs = 0
-        while path.startswith("../", 3 * climbs):
-            climbs += 1
-        key = (depth, path) if climbs >= depth or path.startswith("/") else (folder, path)
+        # climbing out of the page's folder, or from the root: the same from every page
+        # at that depth (as _check_site keys the links that passed)
+        key = (depth, path) if path.startswith("../" * depth) or path.startswith("/") \
+            else (folder, path)
         known = self._known.get(key)
         if known is None:
             known = self._known[key] = self._lookup(folder, unquote(path))
@@ -532,7 +532,7 @@ def _check_site(site_dir: Path, where: SiteRecords, scanned: dict[str, PageScan]
         folder = posixpath.dirname(page)
         depth = folder.count("/") + 1 if folder else 0
         up = "../" * depth
-        found = reached_from[page]
+        reached = reached_from[page]
         for link in scan.links:
             href = link.href
             key = (depth, href) if href.startswith(up) and href[:1] != "#" else (page, href)
@@ -544,7 +544,7 @@ def _check_site(site_dir: Path, where: SiteRecords, scanned: dict[str, PageScan]
                 if report.reported == reported:
                     passed[key] = target
             if target and target.endswith(".html"):
-                found.add(target)
+                reached.add(target)
     _check_reachable(scans, reached_from, report)
     report.counted()
     return sorted(report.problems, key=Problem.sort_key)
