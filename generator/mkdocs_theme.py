@@ -134,6 +134,8 @@ class ThemeWorkers:
         material_partials(env)  # its files' digest, once
 
         def render_share(share: list[tuple[int, str]]) -> list[Themed]:
+            quick_lookups(env)
+            remember_translations(env, config)
             render_partials_once(env, targets)
             capture = _Capture()
             logger = logging.getLogger("mkdocs")
@@ -291,6 +293,69 @@ def _block_once(block, key_of):
         yield html
 
     return render
+
+
+def quick_lookups(env) -> None:
+    """In a theme worker: find templates in a plain dict, without looking at their files.
+
+    A worker lives within one build, while the theme's files do not change.  Jinja's
+    default cache moves each template it hands out to the end of a queue (a linear
+    search), after asking the system for the file's modification time (``auto_reload``):
+    for the dozens of includes and imports of every page, about 8% of the theme's time.
+    """
+    if env.cache is None or isinstance(env.cache, dict):
+        return
+    env.auto_reload = False
+    env.cache = dict(env.cache.items())
+
+
+# Material's translations: a language's ``t`` macro builds a mapping of every phrase the
+# theme prints, to return one (the theme's language and English, its fallback).
+LANGUAGES = "partials/languages/"
+
+
+def remember_translations(env, config) -> None:
+    """In a theme worker: each of Material's translations is worked out once per phrase.
+
+    The header, footer, search and buttons of each page ask for dozens of phrases, each
+    building the language's whole mapping again: 13% of the theme's time at 5,000
+    incidents.  Material's own language files are imported without context, so a
+    phrase depends on its key alone; a ``custom_dir``'s own are left alone.
+    """
+    for name in {f"{LANGUAGES}{config.theme.get('language') or 'en'}.html",
+                 f"{LANGUAGES}en.html"}:
+        try:
+            template = env.get_template(name)
+        except jinja2.TemplateNotFound:
+            continue
+        if not _materials_own(name, template.filename):
+            continue
+        module = template.module  # what an import without context gets (Jinja keeps it)
+        macro = getattr(module, "t", None)
+        if isinstance(macro, jinja2.runtime.Macro):
+            module.t = _Remembered(macro)
+
+
+class _Remembered:
+    """A macro of one text argument, called once for each value of it."""
+
+    def __init__(self, macro) -> None:
+        self.macro, self.said = macro, {}
+
+    def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != 1 or type(args[0]) is not str:
+            return self.macro(*args, **kwargs)
+        said = self.said.get(args[0])
+        if said is None:
+            said = self.said[args[0]] = self.macro(*args)
+        return said
+
+
+def _materials_own(name: str, filename: str | None) -> bool:
+    import material
+
+    return filename is not None and \
+        Path(filename) == Path(material.__file__).parent / "templates" / name
 
 
 def material_partials(env) -> bool:

@@ -347,6 +347,45 @@ def test_the_installed_material_partials_are_the_ones_rendered_once(tmp_path):
     assert not mkdocs_theme.material_partials(config.theme.get_env())  # a custom_dir's own
 
 
+def test_a_theme_worker_works_out_each_translation_once(tmp_path):
+    config = load_config(str(REPO / "mkdocs.yml"))
+    env = config.theme.get_env()
+    mkdocs_theme.remember_translations(env, config)
+    english = env.get_template("partials/languages/en.html").module
+    assert isinstance(english.t, mkdocs_theme._Remembered)
+    asked, macro = [], english.t.macro
+    english.t.macro = lambda key: asked.append(key) or macro(key)
+    page = env.from_string(
+        '{% import "partials/language.html" as lang with context %}'
+        '{{ lang.t("action.edit") }}|{{ lang.t("search.placeholder") }}|'
+        '{{ lang.t("action.edit") }}|{{ lang.t("no.such.phrase") }}')
+    assert page.render(config=config) == "Edit this page|Search|Edit this page|no.such.phrase"
+    # the theme's import of the language finds the phrases worked out already
+    assert page.render(config=config) == "Edit this page|Search|Edit this page|no.such.phrase"
+    assert asked == ["action.edit", "search.placeholder", "no.such.phrase"]
+    # a custom_dir's own language file is called every time
+    languages = tmp_path / "overrides" / "partials" / "languages"
+    languages.mkdir(parents=True)
+    (languages / "en.html").write_text('{% macro t(key) %}{{ key | upper }}{% endmacro %}')
+    config.theme.dirs.insert(0, str(tmp_path / "overrides"))
+    env = config.theme.get_env()
+    mkdocs_theme.remember_translations(env, config)
+    assert isinstance(env.get_template("partials/languages/en.html").module.t,
+                      jinja2.runtime.Macro)
+
+
+def test_a_theme_worker_looks_templates_up_without_reading_their_folder(tmp_path):
+    (tmp_path / "main.html").write_text("one")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(tmp_path)))
+    template = env.get_template("main.html")
+    mkdocs_theme.quick_lookups(env)
+    assert type(env.cache) is dict and not env.auto_reload
+    (tmp_path / "main.html").write_text("two")  # not looked at again within a build
+    os.utime(tmp_path / "main.html", (1, 1))
+    assert env.get_template("main.html") is template
+    assert env.get_template("main.html").render() == "one"
+
+
 def test_the_theme_rendered_in_workers_is_byte_identical_and_scanned_as_written(
         project, tmp_path, fresh_plugin_state):
     scanned = {}
