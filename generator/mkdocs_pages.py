@@ -60,6 +60,7 @@ class Rendered:
     links: dict[str, dict[str, str]] | None  # linked file's src_uri -> {anchor: link}
     logs: list[tuple[str, int, str]]  # (logger, level, message) the render emitted
     search: list[dict] | None  # the page's search-index entries, when search is on
+    meta: dict | None = None  # the page's meta-data, when its Markdown is the file's as is
     spooled: Path | None = None  # where ``content`` waits, in a preview's cache
 
     def html(self) -> str:
@@ -91,6 +92,7 @@ def _render_one(uri: str, config, files, search, capture: _Capture,
     page = file.page if file.page is not None else Page(None, file, config)
     capture.records = []
     page.read_source(config)
+    meta = dict(page.meta) if page.markdown == file.content_string else None
     page.markdown = config.plugins.on_page_markdown(page.markdown, page=page, config=config,
                                                     files=files)
     if not (quick is not None and _render_quickly(page, config, files, quick)):
@@ -105,7 +107,8 @@ def _render_one(uri: str, config, files, search, capture: _Capture,
         links = {target.src_uri: dict(anchors)
                  for target, anchors in page.links_to_anchors.items()}
     return Rendered(page.content, page.toc, page._title_from_render,
-                    set(page.present_anchor_ids or ()), links, list(capture.records), entries)
+                    set(page.present_anchor_ids or ()), links, list(capture.records), entries,
+                    meta)
 
 
 _ANCHOR = re.compile(r"#[A-Za-z0-9:_-]+")
@@ -268,6 +271,23 @@ def _search_plugin(config):
     if not plugin.config.get("enabled", True):
         return None
     return plugin
+
+
+def read_as_converted(page: Page, rendered: Rendered) -> None:
+    """Make MkDocs' reading of ``page`` take the meta-data a worker found, when the page's
+    Markdown is its file's as is (else MkDocs reads it itself).
+
+    MkDocs looks for meta-data by splitting the whole page into lines and joining them
+    again: 0.15 s of the main process at 5,000 incidents, in every build and preview.
+    """
+    if rendered.meta is None:
+        return
+
+    def read_source(config) -> None:
+        page.markdown, page.meta = page.file.content_string, dict(rendered.meta)
+        del page.read_source  # once, and no cycle (page -> this -> page)
+
+    page.read_source = read_source  # type: ignore[method-assign]
 
 
 def apply(page: Page, rendered: Rendered, files) -> None:

@@ -251,6 +251,13 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             self._theme.close()
             self._theme = None
 
+    def on_pre_page(self, page, config, files: Files):
+        converted = self._converted.get(page.file.src_uri)
+        # unless another plugin supplies pages' sources
+        if converted is not None and not config.plugins.events.get("page_read_source"):
+            mkdocs_pages.read_as_converted(page, converted)
+        return page
+
     def on_page_markdown(self, markdown: str, page, config, files: Files) -> str:
         converted = self._converted.pop(page.file.src_uri, None)
         if converted is not None and markdown == self._sources.get(page.file.src_uri):

@@ -100,6 +100,31 @@ def test_pages_converted_quickly_are_byte_identical_to_mkdocs_own(project, tmp_p
     assert files_of(tmp_path / "quick") == files_of(tmp_path / "mkdocs")
 
 
+def test_only_pages_with_meta_data_are_read_again_after_the_workers(
+        project, tmp_path, fresh_plugin_state, monkeypatch):
+    from mkdocs.utils import meta
+
+    pages = project / "site_templates" / "pages"
+    (pages / "described.md").write_text("description: Kept as meta-data\n\n# Described\n",
+                                        encoding="utf-8")
+    (pages / "hidden-toc.md").write_text("---\nhide:\n  - toc\n---\n# Without a toc\n",
+                                         encoding="utf-8")
+    build(project, tmp_path / "serial", workers=0)
+    read_here, get_data = [], meta.get_data
+    monkeypatch.setattr(meta, "get_data",
+                        lambda doc: read_here.append(doc.splitlines()[0]) or get_data(doc))
+    plugin = build(project, tmp_path / "parallel", workers=2)
+    assert plugin.last_converted > 50
+    # MkDocs read the pages whose Markdown starts with meta-data; the workers, the others
+    assert sorted(read_here) == ["---", "description: Kept as meta-data"]
+    assert files_of(tmp_path / "serial") == files_of(tmp_path / "parallel")
+    described = (tmp_path / "parallel" / "described" / "index.html").read_text("utf-8")
+    assert '<meta name="description" content="Kept as meta-data">' in described
+    hidden = 'data-md-type="toc" hidden'  # the front matter's "hide: toc"
+    assert hidden in (tmp_path / "parallel" / "hidden-toc" / "index.html").read_text("utf-8")
+    assert hidden not in (tmp_path / "parallel" / "index.html").read_text("utf-8")
+
+
 def test_the_theme_workers_inherit_its_templates_compiled(project, tmp_path,
                                                          fresh_plugin_state, monkeypatch):
     here, compiled = os.getpid(), tmp_path / "compiled-in-workers"
