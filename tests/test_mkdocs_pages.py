@@ -328,8 +328,14 @@ def test_partials_rendered_once_per_folder_leave_every_page_as_mkdocs_writes_it(
         return lambda context: blocks.append(key_of(context)) or render(context)
 
     monkeypatch.setattr(mkdocs_theme, "_block_once", block_counted)
+    page_folder, folders = mkdocs_theme.page_folder, []
+    monkeypatch.setattr(mkdocs_theme, "page_folder",
+                        lambda *args: folders.append(args[0]) or page_folder(*args))
     build(project, tmp_path / "once", workers=0)
     assert files_of(tmp_path / "once") == files_of(tmp_path / "plain")
+    # each page's folder worked out once, for its nav, tabs, logo and config block
+    pages = [page for page in folders if page is not None]  # None: the 404 page
+    assert len(pages) > 90 and len(pages) == len({id(page) for page in pages})
     nav = [(key, kept) for name, key, kept in rendered if name == "partials/nav.html"]
     # base.html's config block, like the nav: one render for each folder's pages
     assert len(blocks) == len(nav) and set(blocks) == {key for key, kept in nav}
@@ -400,15 +406,18 @@ def test_a_theme_worker_works_out_each_translation_once(tmp_path):
 
 
 def test_a_theme_worker_looks_templates_up_without_reading_their_folder(tmp_path):
-    (tmp_path / "main.html").write_text("one")
+    (tmp_path / "main.html").write_text("{{ greeting }}, {{ name }}")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(tmp_path)))
-    template = env.get_template("main.html")
+    env.globals.update(greeting="Hello", name="everyone")
+    template = env.get_template("main.html", globals={"name": "reader"})
     mkdocs_theme.quick_lookups(env)
     assert type(env.cache) is dict and not env.auto_reload
     (tmp_path / "main.html").write_text("two")  # not looked at again within a build
     os.utime(tmp_path / "main.html", (1, 1))
     assert env.get_template("main.html") is template
-    assert env.get_template("main.html").render() == "one"
+    # its globals one plain dict, the template's own over the environment's
+    assert type(template.globals) is dict
+    assert env.get_template("main.html").render() == "Hello, reader"
 
 
 def test_the_theme_rendered_in_workers_is_byte_identical_and_scanned_as_written(
