@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import logging
 import posixpath
 import re
@@ -188,7 +189,8 @@ class _PageLinks:
         known = self.known.get(key)
         if known is None:
             rewritten = links.path_to_url(url)
-            target = self.files.get_file_from_path(
+            # a normalised path already: get_file_from_path would parse it again
+            target = self.files.src_uris.get(
                 _RelativePathTreeprocessor._target_uri(self.file.src_uri, path))
             if target is None or target.inclusion.is_excluded():
                 return rewritten  # a warning was logged, or may have been
@@ -205,6 +207,22 @@ class _PageLinks:
             links.links_to_anchors.setdefault(target, {}).setdefault(anchor, url)
             return f"{relative}#{anchor}"
         return relative
+
+    @staticmethod
+    def learned(known: dict, since: int) -> list[tuple]:
+        """The links ``known`` has resolved since it held ``since`` of them, in a form
+        that crosses processes: a worker sends them back with the pages of its share."""
+        return [(key, target.src_uri, parts, relative) for key, (target, parts, relative)
+                in itertools.islice(known.items(), since, None)]
+
+    @staticmethod
+    def learn(known: dict, learned: list[tuple], files) -> None:
+        """Add what a worker :meth:`learned` to ``known``, for the workers forked next:
+        each worker, forked to do a few shares, would resolve every link again."""
+        by_uri = files.src_uris
+        for key, uri, parts, relative in learned:
+            if key not in known:
+                known[key] = (by_uri[uri], parts, relative)
 
     def _inside_own_folder(self, parts: list[str]) -> bool:
         """Whether a URL's components go through the linking page's own last folder."""
@@ -227,23 +245,29 @@ def render_pages(config, files, uris: list[str], workers: int) -> dict[str, Rend
     forked = workers >= 2 and parallel.can_fork()
     quick = {} if quick_conversion(config) else None  # links resolved, when quick
 
-    def render_share(share: list[str]) -> dict[str, Rendered]:
+    def render_share(share: list[str]) -> tuple[dict[str, Rendered], list[tuple]]:
         capture = _Capture()
         logger = logging.getLogger("mkdocs")
         # the records are replayed when MkDocs reads each page; here they must not reach
         # the console or the strict counter, which would count each warning twice
         saved = logger.handlers, logger.propagate
         logger.handlers, logger.propagate = [capture], False
+        known = len(quick) if quick is not None and forked else None
         try:
-            return {uri: _render_one(uri, config, files, search, capture, quick)
-                    for uri in share}
+            pages = {uri: _render_one(uri, config, files, search, capture, quick)
+                     for uri in share}
         finally:
             if not forked:
                 logger.handlers, logger.propagate = saved
+        return pages, [] if known is None else _PageLinks.learned(quick, known)
 
-    results, _ = parallel.fork_map(render_share, _shares(uris, sizes), workers if forked else 1)
+    def taken(result: tuple[dict[str, Rendered], list[tuple]]) -> None:
+        _PageLinks.learn(quick, result[1], files)
+
+    results, _ = parallel.fork_map(render_share, _shares(uris, sizes), workers if forked else 1,
+                                   taken=taken if quick is not None else None)
     merged: dict[str, Rendered] = {}
-    for share in results:
+    for share, _learned in results:
         merged.update(share)
     return merged
 

@@ -212,11 +212,14 @@ def remove_detached(folder: Path) -> bool:
 
 
 def fork_map(work: Callable[[Share], Result], shares: Sequence[Share], workers: int,
-             meanwhile: Callable[[], object] | None = None) -> tuple[list[Result], object]:
+             meanwhile: Callable[[], object] | None = None,
+             taken: Callable[[Result], object] | None = None) -> tuple[list[Result], object]:
     """``[work(share) for share in shares]`` in ``workers`` forked processes.
 
     ``meanwhile`` runs in this process while the workers do; its result comes back
-    second.  With fewer than two workers, or no fork, everything runs here, in order.
+    second.  ``taken`` is called here on each result, in order, as soon as it is in:
+    what it changes, the workers forked afterwards (to replace those that are done)
+    inherit.  With fewer than two workers, or no fork, everything runs here, in order.
     """
     if workers < 2 or not can_fork():
         results = [work(share) for share in shares]
@@ -224,7 +227,11 @@ def fork_map(work: Callable[[Share], Result], shares: Sequence[Share], workers: 
     pool = _Workers(work, shares, workers, window=len(shares))
     try:
         extra = meanwhile() if meanwhile else None
-        results = [pool.result(index) for index in range(len(shares))]
+        results = []
+        for index in range(len(shares)):
+            results.append(pool.result(index))
+            if taken is not None:
+                taken(results[-1])
     finally:
         pool.close()
     return results, extra

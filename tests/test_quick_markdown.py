@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import pickle
 import posixpath
 from contextlib import contextmanager
 from pathlib import Path
@@ -253,8 +254,9 @@ def test_every_shipped_page_gets_what_mkdocs_render_gives_it(caplog):
 def test_links_resolved_once_for_a_folder_are_what_mkdocs_makes_of_them(directory_urls, order,
                                                                         tmp_path):
     """Every page links to every other (and to a missing and an excluded one), pages taken
-    in a random order sharing what earlier ones resolved: each link's URL and the anchors
-    it registers are what MkDocs' ``path_to_url`` gives, page by page."""
+    in a random order sharing what earlier ones resolved (at times sent on from another
+    worker): each link's URL and the anchors it registers are what MkDocs'
+    ``path_to_url`` gives, page by page."""
     (tmp_path / "docs").mkdir(exist_ok=True)
     config = load_config(str(REPO / "mkdocs.yml"), docs_dir=str(tmp_path / "docs"),
                          site_dir=str(tmp_path / "site"), use_directory_urls=directory_urls)
@@ -282,6 +284,10 @@ def test_links_resolved_once_for_a_folder_are_what_mkdocs_makes_of_them(director
                     expected = theirs.path_to_url(url)
                 assert (got, ours.links_to_anchors, quick_logs) == \
                     (expected, theirs.links_to_anchors, reference_logs), (file.src_uri, url)
+        if order.random() < 0.5:  # what the next page knows came from another worker
+            sent = pickle.loads(pickle.dumps(mkdocs_pages._PageLinks.learned(known, 0)))
+            known = {}
+            mkdocs_pages._PageLinks.learn(known, sent, files)
     assert known  # the cache was used
 
 
