@@ -217,9 +217,10 @@ def fork_map(work: Callable[[Share], Result], shares: Sequence[Share], workers: 
     """``[work(share) for share in shares]`` in ``workers`` forked processes.
 
     ``meanwhile`` runs in this process while the workers do; its result comes back
-    second.  ``taken`` is called here on each result, in order, as soon as it is in:
-    what it changes, the workers forked afterwards (to replace those that are done)
-    inherit.  With fewer than two workers, or no fork, everything runs here, in order.
+    second.  With workers, ``taken`` is called here on each result, in order, as soon as
+    it is in: what it changes, the workers forked afterwards (to replace those that are
+    done) inherit.  With fewer than two workers, or no fork, everything runs here, in
+    order, and ``taken`` is not called.
     """
     if workers < 2 or not can_fork():
         results = [work(share) for share in shares]
