@@ -60,6 +60,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self.last_kept = 0  # files of the last build's site written over in this one
         self.builds = 0  # of this preview, counting the first
         self.collector_paused = False  # during a preview's build (see on_pre_build)
+        self._shares_per_worker: int | None = None  # outside a preview's build, to restore
         self._sources: dict[str, str] = {}  # src_uri -> Markdown of the generated pages
         self._converted: dict[str, mkdocs_pages.Rendered] = {}
         self._search: dict[str, list[dict]] = {}  # src_uri -> search entries of the page
@@ -96,7 +97,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self.kept.discard()
         self.cache.close()
         self.theme_cache.close()
-        self._resume_collector()
+        self._end_preview_build()
         gc.unfreeze()
 
     def on_files(self, files: Files, config) -> Files:
@@ -244,7 +245,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
     def on_build_error(self, error) -> None:
         self.kept.discard()
         self._release()
-        self._resume_collector()
+        self._end_preview_build()
 
     def _close_theme(self) -> None:
         if self._theme is not None:
@@ -286,7 +287,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             # what lives now is the caches, mostly, which the next build keeps: its
             # collections walk only what it makes (see on_pre_build)
             gc.freeze()
-        self._resume_collector()
+        self._end_preview_build()
 
     def on_pre_build(self, config) -> None:
         if self.use_cache:
@@ -310,13 +311,20 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             if gc.isenabled() and self.workers >= 2 and parallel.can_fork():
                 gc.disable()
                 self.collector_paused = True
+            if self._shares_per_worker is None:  # this process holds the caches besides
+                self._shares_per_worker = parallel.set_shares_per_worker(
+                    parallel.PREVIEW_SHARES_PER_WORKER)
             if not self.dirty:
                 self.kept.set_aside(config.site_dir)
 
-    def _resume_collector(self) -> None:
+    def _end_preview_build(self) -> None:
+        """Put back what a preview's build changed for its duration (see on_pre_build)."""
         if self.collector_paused:
             gc.enable()
             self.collector_paused = False
+        if self._shares_per_worker is not None:  # the build of a preview has ended
+            parallel.set_shares_per_worker(self._shares_per_worker)
+            self._shares_per_worker = None
 
     def _release(self) -> None:
         """Let go of this build's pages: MkDocs keeps the last plugin instance alive after

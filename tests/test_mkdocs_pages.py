@@ -466,6 +466,20 @@ def test_the_theme_rendered_in_workers_is_byte_identical_and_scanned_as_written(
         assert scan == scan_page(parallel[page]), page
 
 
+def test_a_preview_replaces_its_workers_more_often_than_a_build(project, tmp_path,
+                                                              fresh_plugin_state,
+                                                              monkeypatch):
+    quotas, fork = [], parallel._Workers._fork
+    monkeypatch.setattr(parallel._Workers, "_fork",
+                        lambda self: quotas.append(parallel.SHARES_PER_WORKER) or fork(self))
+    build(project, tmp_path / "site", workers=2)
+    assert quotas and set(quotas) == {parallel.SHARES_PER_WORKER} == {16}
+    quotas.clear()
+    build(project, tmp_path / "preview", workers=2, serve=True)
+    assert quotas and set(quotas) == {parallel.PREVIEW_SHARES_PER_WORKER} == {8}
+    assert parallel.SHARES_PER_WORKER == 16  # as it was, once the preview's build ended
+
+
 def test_workers_replaced_during_the_build_give_the_same_site(project, tmp_path,
                                                               fresh_plugin_state, monkeypatch):
     """Workers are forked again every few shares (to bound their memory); a replacement
