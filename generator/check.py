@@ -295,8 +295,8 @@ def _read_source(root: Path, path: Path, cache: CheckCache | None) -> FactFile:
     kept = cache.sources.get(path)
     if kept is not None and kept.raw is not None and kept.raw == _bytes(path):
         return kept
-    cache.sources[path] = read_fact_file(root, "sources", path)
-    return cache.sources[path]
+    fact = cache.sources[path] = read_fact_file(root, "sources", path)
+    return fact
 
 
 def _check_share(files: list[tuple[str, Path]], context: _Context) -> list[_Checked]:

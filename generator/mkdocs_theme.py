@@ -374,6 +374,7 @@ class _Remembered:
 
 
 def _materials_own(name: str, filename: str | None) -> bool:
+    """Whether the template ``name`` was loaded from Material's own ``filename``."""
     import material
 
     return filename is not None and \
@@ -391,12 +392,9 @@ def material_partials(env) -> bool:
 
 @lru_cache(maxsize=4)
 def _digest(files: tuple[str, ...]) -> str:
-    import material
-
-    root = Path(material.__file__).parent / "templates"
     digest = hashlib.sha256()
     for name, file in zip(REPLICATED_PARTIALS, files):
-        if file is None or Path(file) != root / name:  # overridden by a custom_dir
+        if not _materials_own(name, file):  # overridden by a custom_dir
             return ""
         digest.update(Path(file).read_bytes())
     return digest.hexdigest()
