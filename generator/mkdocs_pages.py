@@ -238,7 +238,7 @@ def workers_available() -> int:
 
 def render_pages(config, files, uris: list[str], workers: int) -> dict[str, Rendered]:
     """Render ``uris`` (src_uri of generated pages) in ``workers`` forked processes."""
-    search = _search_plugin(config)
+    search = search_plugin(config)
     sizes = {uri: len(files.src_uris[uri].content_string) for uri in uris}
     workers = max(1, min(workers, max(len(uris) // MIN_PAGES_PER_WORKER,
                                       sum(sizes.values()) // MIN_BYTES_PER_WORKER)))
@@ -287,7 +287,7 @@ def _shares(uris: list[str], sizes: dict[str, int]) -> list[list[str]]:
     return shares + [current] if current else shares
 
 
-def _search_plugin(config):
+def search_plugin(config):
     """The enabled material search plugin, whose index entries workers can make."""
     plugin = config.plugins.get("search") or config.plugins.get("material/search")
     if plugin is None or not hasattr(plugin, "search_index"):
@@ -314,10 +314,20 @@ def read_as_converted(page: Page, rendered: Rendered) -> None:
     page.read_source = read_source  # type: ignore[method-assign]
 
 
-def apply(page: Page, rendered: Rendered, files) -> None:
-    """Make MkDocs' render of ``page`` set what a worker already worked out."""
+def apply(page: Page, rendered: Rendered, files, unread: dict[str, Path] | None = None) -> None:
+    """Make MkDocs' render of ``page`` set what a worker already worked out.
+
+    With ``unread``, HTML that waits in a preview's cache is not read: the page's content
+    is left empty and ``unread`` maps the page to the file, for the caller to read it if
+    the theme is rendered around it again (most pages of a preview take theirs from the
+    last build).
+    """
     def render(config, files_=None) -> None:
-        page.content = rendered.html()
+        if unread is not None and rendered.spooled is not None:
+            page.content = ""
+            unread[page.file.src_uri] = rendered.spooled
+        else:
+            page.content = rendered.html()
         page.toc = rendered.toc
         page._title_from_render = rendered.title
         page.present_anchor_ids = set(rendered.anchors)
@@ -338,7 +348,7 @@ def apply(page: Page, rendered: Rendered, files) -> None:
 def install_search_entries(config, prepared: dict[str, list[dict]]) -> None:
     """Let the search plugin take the workers' entries (by page) instead of reading pages
     again; each page's entries are handed over once."""
-    search = _search_plugin(config)
+    search = search_plugin(config)
     if search is None:
         return
     index = search.search_index
@@ -361,7 +371,7 @@ def install_search_entries(config, prepared: dict[str, list[dict]]) -> None:
 def quiet_search_index(config) -> None:
     """In a worker that renders the theme: the search plugin's ``page_context`` event adds
     nothing to the index (the main process does), so the worker touches none of it."""
-    search = _search_plugin(config)
+    search = search_plugin(config)
     if search is not None:
         search.search_index.add_entry_from_context = lambda page: None
         _skip_needless_search_rewrite(config, search, lambda uri: True)
@@ -462,7 +472,7 @@ class PageCache(PreviewCache):
     def split(self, config, files, sources: dict[str, str]) -> tuple[dict[str, Rendered],
                                                                      list[str]]:
         """(pages whose conversion is still valid, pages to convert) for this build."""
-        search = _search_plugin(config)
+        search = search_plugin(config)
         context = (config.config_file_path, config["docs_dir"],
                    tuple(sorted(f.src_uri for f in files)), repr(config["markdown_extensions"]),
                    repr(config["mdx_configs"]), config["use_directory_urls"],

@@ -72,6 +72,10 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self._files: Files | None = None  # this build's, until it ends
         self._theme: mkdocs_theme.ThemeWorkers | None = None
         self._themed: dict[str, mkdocs_theme.Prebuilt] = {}  # src_uri -> HTML ready
+        # a preview's pages whose converted HTML is left in the cache's file, unread, and
+        # whether this build may leave it there (see on_page_markdown)
+        self._unread: dict[str, Path] = {}
+        self._may_leave_unread = False
         self._written: tuple | None = None  # (page, HTML, scan) awaiting post_page
 
     def _root(self, config) -> Path:
@@ -144,6 +148,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self._search = {uri: page.search for uri, page in self._converted.items()
                         if page.search is not None}
         mkdocs_pages.install_search_entries(config, self._search)
+        self._unread, self._may_leave_unread = {}, self.use_cache and _only_ours_read_pages(config)
         self._nav = nav
         return nav
 
@@ -161,6 +166,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         if not self.use_cache:
             self._let_go_of_markdown(files)
         if self.workers < 1 or self._nav is None:
+            self._read_unread(files, keep=())
             self.last_themed = len(self._sources)
             return env
         sources = {uri: markdown for uri, markdown in self._sources.items()
@@ -172,6 +178,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             valid, stale = self.theme_cache.valid_for(key, sources)
         self._themed = valid
         self.last_themed = len(stale)
+        self._read_unread(files, keep=valid)  # before the theme's workers are forked
         workers = mkdocs_theme.workers_for(len(stale), self.workers)
         if workers >= 2 and parallel.can_fork():
             self._theme = mkdocs_theme.ThemeWorkers(
@@ -192,6 +199,15 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
 
         env.get_template = get_template
         return env
+
+    def _read_unread(self, files: Files, keep) -> None:
+        """Read the HTML of the pages left unread (see on_page_markdown) whose theme is
+        rendered again: those not in ``keep``, which take theirs from the last build."""
+        for uri, spooled in self._unread.items():
+            file = files.src_uris.get(uri)
+            if uri not in keep and file is not None and file.page is not None:
+                file.page.content = mkdocs_pages.read_spooled_html(spooled)
+        self._unread = {}
 
     def _let_go_of_markdown(self, files: Files) -> None:
         """Every page is converted: its Markdown is not needed any more (a preview keeps
@@ -260,9 +276,15 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         return page
 
     def on_page_markdown(self, markdown: str, page, config, files: Files) -> str:
-        converted = self._converted.pop(page.file.src_uri, None)
-        if converted is not None and markdown == self._sources.get(page.file.src_uri):
-            mkdocs_pages.apply(page, converted, files)
+        uri = page.file.src_uri
+        converted = self._converted.pop(uri, None)
+        if converted is not None and markdown == self._sources.get(uri):
+            # a preview reads the page's HTML from its cache only if the theme is rendered
+            # around it again (on_env); reading every page's took 100 MB and a quarter of a
+            # second at 5,000 incidents
+            leave = self._may_leave_unread and (uri in self._search  # indexed already
+                                                 or mkdocs_pages.search_plugin(config) is None)
+            mkdocs_pages.apply(page, converted, files, self._unread if leave else None)
         else:  # another plugin changed the Markdown: MkDocs converts and indexes it
             self._search.pop(page.file.src_uri, None)
         return markdown
@@ -330,6 +352,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         """Let go of this build's pages: MkDocs keeps the last plugin instance alive after
         the build, and the next build of a preview would otherwise start holding two."""
         self._converted, self._search, self._themed, self._written = {}, {}, {}, None
+        self._unread = {}
         self._nav, self._sources, self.origins, self.prepared = None, {}, {}, None
         self._files = None
         self._close_theme()
@@ -352,3 +375,15 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             if (root / folder).is_dir():
                 server.watch(str(root / folder))
         return server
+
+
+def _only_ours_read_pages(config) -> bool:
+    """Whether no plugin but this one and the search plugin (whose entries this one makes)
+    sees a page's HTML before the theme is rendered around it or after."""
+    search = mkdocs_pages.search_plugin(config)
+    for event in ("page_content", "page_context", "post_page"):
+        for handler in config.plugins.events.get(event, []):
+            owner = getattr(getattr(handler, "__wrapped__", handler), "__self__", None)
+            if owner is None or (owner is not search and not isinstance(owner, FactsheetPlugin)):
+                return False
+    return True

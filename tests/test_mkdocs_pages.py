@@ -211,6 +211,67 @@ def test_a_preview_rebuild_converts_only_the_pages_whose_markdown_changed(
     assert not any(folder.exists() for folder in folders)
 
 
+def spooled_reads(monkeypatch) -> list[Path]:
+    """The files of a preview's caches read from now on."""
+    reads: list[Path] = []
+    read = mkdocs_pages.read_spooled_html
+    monkeypatch.setattr(mkdocs_pages, "read_spooled_html",
+                        lambda path: reads.append(path) or read(path))
+    return reads
+
+
+def test_a_preview_reads_a_pages_kept_html_only_to_render_the_theme_again(
+        project, tmp_path, fresh_plugin_state, monkeypatch):
+    """Most pages of a preview's rebuild take their themed HTML from the last build: their
+    converted HTML (a site's worth) is not read from the cache for nothing."""
+    site = tmp_path / "site"
+    build(project, site, workers=2, serve=True)
+    incident = project / "facts" / "incidents" / "green-zone-rockets-2020-12-20.yaml"
+    text = incident.read_text(encoding="utf-8")
+    incident.write_text(text.replace("kind: attack", "kind: strike", 1), encoding="utf-8")
+    reads = spooled_reads(monkeypatch)
+    plugin = build(project, site, workers=2, serve=True)
+    # the pages themed again were converted again too (their Markdown changed); the
+    # others' converted HTML was not read
+    assert 0 < plugin.last_converted == plugin.last_themed < 20
+    assert [path for path in reads if path.parent == plugin.cache.folder] == []
+    build(project, tmp_path / "fresh", workers=0)
+    assert files_of(site) == files_of(tmp_path / "fresh")
+
+    # settings the theme depends on, not the conversion: every page's HTML is read
+    settings = project / "mkdocs.yml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "copyright: Ours\n",
+                        encoding="utf-8")
+    reads.clear()
+    plugin = build(project, site, workers=2, serve=True)
+    assert plugin.last_converted == 0 and plugin.last_themed > 100
+    assert len([path for path in reads if path.parent == plugin.cache.folder]) \
+        == plugin.last_themed
+    build(project, tmp_path / "fresh-settings", workers=0)
+    assert files_of(site) == files_of(tmp_path / "fresh-settings")
+
+
+def test_a_preview_reads_every_pages_html_when_a_hook_sees_it(project, tmp_path,
+                                                              fresh_plugin_state, monkeypatch):
+    (project / "seen.py").write_text(
+        "SEEN = []\n\n\ndef on_page_content(html, page, config, files):\n"
+        "    SEEN.append(html)\n    return html\n", encoding="utf-8")
+    settings = project / "mkdocs.yml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "hooks:\n  - seen.py\n",
+                        encoding="utf-8")
+    site = tmp_path / "site"
+    build(project, site, workers=2, serve=True)
+    config = load_config(str(settings), site_dir=str(site))
+    plugin = config.plugins["factsheet"]
+    plugin.workers, plugin.use_cache = 2, True
+    mkdocs_build(config)
+    seen = next(hook.SEEN for hook in config.plugins.values() if hasattr(hook, "SEEN"))
+    assert plugin.last_converted < 20
+    assert len(seen) > 100 and all(html.strip() for html in seen)
+    build(project, tmp_path / "fresh", workers=0)
+    assert files_of(site) == files_of(tmp_path / "fresh")
+
+
 def test_a_preview_writes_over_the_last_builds_files_and_leaves_a_clean_builds(
         project, tmp_path, fresh_plugin_state):
     site = tmp_path / "site"
@@ -571,8 +632,8 @@ def test_a_preview_build_leaves_its_pages_to_reference_counting(project, tmp_pat
     pages of the navigation refer to each other, as previous and next.)"""
     pages = []
     apply = mkdocs_pages.apply
-    monkeypatch.setattr(mkdocs_pages, "apply", lambda page, rendered, files: (
-        pages.append(weakref.ref(page)), apply(page, rendered, files))[1])
+    monkeypatch.setattr(mkdocs_pages, "apply", lambda page, rendered, files, unread=None: (
+        pages.append(weakref.ref(page)), apply(page, rendered, files, unread))[1])
     gc.collect()
     gc.disable()
     try:
