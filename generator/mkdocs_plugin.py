@@ -63,7 +63,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self._shares_per_worker: int | None = None  # outside a preview's build, to restore
         self._sources: dict[str, str] = {}  # src_uri -> Markdown of the generated pages
         self._converted: dict[str, mkdocs_pages.Rendered] = {}
-        self._search: dict[str, list[dict]] = {}  # src_uri -> search entries of the page
+        self._search: dict[str, str] = {}  # src_uri -> the page's search entries, as JSON
         self.theme_cache = mkdocs_theme.ThemeCache()  # like cache, for the themed pages
         self.scan_pages = False  # set by `factsheet build`: scan each page for the link check
         self.page_scans: dict = {}  # dest_uri -> linkcheck.PageScan of the page as written

@@ -387,6 +387,37 @@ def test_the_search_plugin_rewrites_only_the_pages_it_can_change(
     assert len(rewritten) == 3 and all("data-search-exclude" in text for text in rewritten)
 
 
+def test_the_search_index_is_written_from_the_json_of_each_pages_entries(
+        project, tmp_path, fresh_plugin_state, monkeypatch):
+    from material.plugins.search.plugin import SearchIndex
+
+    # a page of the docs folder, which MkDocs converts and the search plugin reads itself
+    (project / "site_templates" / "assets" / "notes.md").write_text(
+        "# Notes\n\nWritten by hand, read by MkDocs.\n", encoding="utf-8")
+    settings = project / "mkdocs.yml"  # its edit link needs the repository's address
+    settings.write_text(settings.read_text(encoding="utf-8")
+                        + "repo_url: https://example.org/factsheet\n", encoding="utf-8")
+    build(project, tmp_path / "serial", workers=0)
+    encoded, generate = [], SearchIndex.generate_search_index
+    monkeypatch.setattr(SearchIndex, "generate_search_index",
+                        lambda self, prev: encoded.append(len(self.entries)) or generate(self, prev))
+    build(project, tmp_path / "parallel", workers=2)
+    assert encoded == [0]  # the plugin wrote its settings, and not one entry
+    index = files_of(tmp_path / "parallel")["search/search_index.json"]
+    assert index == files_of(tmp_path / "serial")["search/search_index.json"]
+    assert b"Written by hand" in index and b"Green Zone" in index
+
+    # `mkdocs serve --dirty` merges the last build's entries into the next: the plugin
+    # gets every entry as an object
+    search = load_config(str(project / "mkdocs.yml")).plugins["material/search"]
+    monkeypatch.setattr(search, "is_dirty", True)
+    monkeypatch.setattr(search, "search_index_prev", None)
+    encoded.clear()
+    build(project, tmp_path / "dirty", workers=2)
+    assert len(encoded) == 1 and encoded[0] > 100
+    assert files_of(tmp_path / "dirty")["search/search_index.json"] == index
+
+
 def test_partials_rendered_once_per_folder_leave_every_page_as_mkdocs_writes_it(
         project, tmp_path, fresh_plugin_state, monkeypatch):
     build(project, tmp_path / "plain", workers=0)
