@@ -9,7 +9,7 @@ own link rewriting and validation included, its answers shared by the pages of a
 :class:`_PageLinks`), or with that render itself for any other
 page or Markdown setting.  Each worker also makes the page's search-index entries, reading
 the page with :mod:`generator.search_sections`, which does what the search plugin's
-reading does, faster.
+reading does, faster, and sends them as the JSON the index is written from.
 The main process then gives every page what its render would have set, re-logs the
 render's warnings (so ``--strict`` still fails on them), and goes on with the theme as
 usual.
