@@ -76,6 +76,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         # whether this build may leave it there (see on_page_markdown)
         self._unread: dict[str, Path] = {}
         self._may_leave_unread = False
+        self._searching = False  # whether this build's search index is made
         self._written: tuple | None = None  # (page, HTML, scan) awaiting post_page
 
     def _root(self, config) -> Path:
@@ -149,6 +150,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
                         if page.search is not None}
         mkdocs_pages.install_search_entries(config, self._search)
         self._unread, self._may_leave_unread = {}, self.use_cache and _only_ours_read_pages(config)
+        self._searching = mkdocs_pages.search_plugin(config) is not None
         self._nav = nav
         return nav
 
@@ -283,10 +285,10 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             # around it again (on_env); reading every page's took 100 MB and a quarter of a
             # second at 5,000 incidents
             leave = self._may_leave_unread and (uri in self._search  # indexed already
-                                                 or mkdocs_pages.search_plugin(config) is None)
+                                                 or not self._searching)
             mkdocs_pages.apply(page, converted, files, self._unread if leave else None)
         else:  # another plugin changed the Markdown: MkDocs converts and indexes it
-            self._search.pop(page.file.src_uri, None)
+            self._search.pop(uri, None)
         return markdown
 
     @event_priority(-100)  # after every plugin that writes files at the end
