@@ -13,6 +13,8 @@ A file put back is marked as not yet written by setting its modification time to
 writing it again gives it the current time.  While the build runs, MkDocs' ``write_file``
 (pages, the theme's pages, the search index) leaves a file put back as it is when the new
 bytes are the same, and only marks it as written: most pages of a rebuild are unchanged.
+A page whose themed HTML the preview's cache holds from the last build, which wrote it
+there, is only marked as written (:meth:`KeptFiles.confirm`), without being read at all.
 """
 
 from __future__ import annotations
@@ -120,6 +122,22 @@ class KeptFiles:
 
         self.unchanged = 0
         utils.write_file = write_if_changed
+
+    def confirm(self, output_path: str, size: int) -> bool:
+        """Mark a file put back as written without reading it, for a caller that knows
+        the last build wrote there the bytes this one would write (of ``size`` bytes).
+        False, and nothing done, unless the file was put back and has that size."""
+        if self._write_file is None:  # not writing in place: nothing was put back
+            return False
+        try:
+            stat = os.stat(output_path)
+        except OSError:
+            return False
+        if stat.st_mtime_ns != 0 or stat.st_size != size:
+            return False
+        os.utime(output_path)
+        self.unchanged += 1
+        return True
 
     def remove_unwritten(self) -> int:
         """At the end of the build: remove each file put back and not written again, and

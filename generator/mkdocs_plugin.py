@@ -10,6 +10,7 @@ already checked and rendered so nothing is done twice.
 from __future__ import annotations
 
 import gc
+import logging
 import os
 from pathlib import Path
 
@@ -76,6 +77,12 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         # whether this build may leave it there (see on_page_markdown)
         self._unread: dict[str, Path] = {}
         self._may_leave_unread = False
+        self._only_ours = False  # whether no other plugin sees a page's HTML (on_nav)
+        # a preview's pages whose file in the site folder holds, from the last build, the
+        # themed HTML the cache keeps for them: MkDocs' loop leaves those files as they are
+        self._in_place: frozenset[str] = frozenset()
+        self._placed: set[str] = set()  # the pages this build writes with their kept HTML
+        self._quiet = _QuietSkips()
         self._searching = False  # whether this build's search index is made
         self._written: tuple | None = None  # (page, HTML, scan) awaiting post_page
 
@@ -149,7 +156,8 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self._search = {uri: page.search for uri, page in self._converted.items()
                         if page.search is not None}
         mkdocs_pages.install_search_entries(config, self._search)
-        self._unread, self._may_leave_unread = {}, self.use_cache and _only_ours_read_pages(config)
+        self._only_ours = _only_ours_read_pages(config)
+        self._unread, self._may_leave_unread = {}, self.use_cache and self._only_ours
         self._searching = mkdocs_pages.search_plugin(config) is not None
         self._nav = nav
         return nav
@@ -180,6 +188,10 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             valid, stale = self.theme_cache.valid_for(key, sources)
         self._themed = valid
         self.last_themed = len(stale)
+        self._placed = set()
+        self._in_place = self._pages_in_place(config) if valid else frozenset()
+        if self._in_place:
+            self._quiet.install()
         self._read_unread(files, keep=valid)  # before the theme's workers are forked
         workers = mkdocs_theme.workers_for(len(stale), self.workers)
         if workers >= 2 and parallel.can_fork():
@@ -201,6 +213,16 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
 
         env.get_template = get_template
         return env
+
+    def _pages_in_place(self, config) -> frozenset[str]:
+        """The pages whose file the last build left holding the HTML the theme cache
+        keeps for them: a preview's, in the same site folder, where only this plugin and
+        the search plugin see pages' HTML and MkDocs writes over the last build's files."""
+        known = self.theme_cache.in_place
+        if known is None or not self._only_ours or self.dirty \
+                or known[0] != config.site_dir:
+            return frozenset()
+        return known[1]
 
     def _read_unread(self, files: Files, keep) -> None:
         """Read the HTML of the pages left unread (see on_page_markdown) whose theme is
@@ -230,7 +252,17 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             if self.use_cache else None
         ready = self._themed.pop(uri, None)
         if ready is not None:
+            if uri in self._in_place and self.kept.confirm(page.file.abs_dest_path, ready.size):
+                # the file already holds this HTML: an empty render has MkDocs leave it
+                # (reading, encoding and comparing 280 MB took 0.7-1 s at 5,000 incidents)
+                self._placed.add(uri)
+                self._quiet.expect(uri)
+                return mkdocs_theme.Prebuilt("", ready.logs)
+            if self._only_ours:
+                self._placed.add(uri)
             return ready
+        if keep and self._only_ours:
+            self._placed.add(uri)  # written with the HTML it keeps
         if self._theme is None or uri not in self._theme.indexes:
             return mkdocs_theme.Recording(template, keep) if keep else template
         themed = self._theme.take(uri)
@@ -261,6 +293,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         return output
 
     def on_build_error(self, error) -> None:
+        self.theme_cache.in_place = None  # some pages may not have been written
         self.kept.discard()
         self._release()
         self._end_preview_build()
@@ -294,6 +327,9 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
     @event_priority(-100)  # after every plugin that writes files at the end
     def on_post_build(self, config) -> None:
         self.kept.remove_unwritten()
+        if self.use_cache:
+            self.theme_cache.in_place = (config.site_dir, frozenset(self._placed)) \
+                if self._only_ours and not self.dirty else None
         if self.use_cache and self._files is not None:
             # a file and its page refer to each other, and the pages of the navigation to
             # each other (previous, next, their section) and to every file they link to:
@@ -354,7 +390,8 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         """Let go of this build's pages: MkDocs keeps the last plugin instance alive after
         the build, and the next build of a preview would otherwise start holding two."""
         self._converted, self._search, self._themed, self._written = {}, {}, {}, None
-        self._unread = {}
+        self._unread, self._in_place, self._placed = {}, frozenset(), set()
+        self._quiet.remove()
         self._nav, self._sources, self.origins, self.prepared = None, {}, {}, None
         self._files = None
         self._close_theme()
@@ -377,6 +414,30 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             if (root / folder).is_dir():
                 server.watch(str(root / folder))
         return server
+
+
+class _QuietSkips(logging.Filter):
+    """Silences MkDocs' note that it skipped a page's empty render, for the pages whose
+    file a preview leaves as it is (one line a page: thousands in a rebuild)."""
+
+    LOGGER = "mkdocs.commands.build"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: set[str] = set()
+
+    def expect(self, uri: str) -> None:
+        self.messages.add(f"Page skipped: '{uri}'. Generated empty output.")
+
+    def install(self) -> None:
+        logging.getLogger(self.LOGGER).addFilter(self)
+
+    def remove(self) -> None:
+        logging.getLogger(self.LOGGER).removeFilter(self)
+        self.messages = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno == logging.INFO and record.getMessage() in self.messages)
 
 
 def _only_ours_read_pages(config) -> bool:

@@ -91,10 +91,11 @@ class Prebuilt:
 
 
 class OnDisk(Prebuilt):
-    """A :class:`Prebuilt` whose HTML waits in a file until the page is written."""
+    """A :class:`Prebuilt` whose HTML waits in a file until the page is written; ``size``
+    is the HTML's length in UTF-8, as MkDocs writes it."""
 
-    def __init__(self, path: Path, logs: list[tuple[str, int, str]] = ()) -> None:
-        self.path, self.logs = path, logs
+    def __init__(self, path: Path, size: int, logs: list[tuple[str, int, str]] = ()) -> None:
+        self.path, self.size, self.logs = path, size, logs
 
     @property
     def html(self) -> str:
@@ -464,5 +465,16 @@ class ThemeCache(mkdocs_pages.PreviewCache):
     """Each page's themed HTML from the previous build of a preview, in a file; its
     context is :func:`context_key`."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        # (site folder, pages) whose file there holds the HTML kept for them, as the last
+        # build, which ended well, wrote or left it; None if nothing is known
+        self.in_place: tuple[str, frozenset[str]] | None = None
+
     def keep(self, uri: str, markdown: str, entry: Prebuilt) -> None:
-        super().keep(uri, markdown, OnDisk(self.spool(uri, entry.html), entry.logs))
+        path = self.spool(uri, entry.html)
+        super().keep(uri, markdown, OnDisk(path, path.stat().st_size, entry.logs))
+
+    def close(self) -> None:
+        super().close()
+        self.in_place = None

@@ -7,6 +7,7 @@ Builds run in temporary folders, on a copy of the shipped project.
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import shutil
 import signal
@@ -249,6 +250,51 @@ def test_a_preview_reads_a_pages_kept_html_only_to_render_the_theme_again(
         == plugin.last_themed
     build(project, tmp_path / "fresh-settings", workers=0)
     assert files_of(site) == files_of(tmp_path / "fresh-settings")
+
+
+def test_a_preview_leaves_the_files_of_pages_it_does_not_theme_again_as_they_are(
+        project, tmp_path, fresh_plugin_state, monkeypatch, caplog):
+    """The last build wrote each page's themed HTML, which the preview's cache keeps: a
+    page not themed again is neither read from the cache nor compared with its file."""
+    site = tmp_path / "site"
+    build(project, site, workers=2, serve=True)
+    incident = project / "facts" / "incidents" / "green-zone-rockets-2020-12-20.yaml"
+    text = incident.read_text(encoding="utf-8")
+    incident.write_text(text.replace("kind: attack", "kind: strike", 1), encoding="utf-8")
+    # a file that is not what the last build wrote any more is written again
+    spoiled = site / "sources" / "index.html"
+    spoiled.write_text(spoiled.read_text(encoding="utf-8") + "<!-- edited -->",
+                       encoding="utf-8")
+    reads = spooled_reads(monkeypatch)
+    caplog.set_level(logging.INFO, logger="mkdocs")
+
+    plugin = build(project, site, workers=2, serve=True)
+
+    themed = [path for path in reads if path.parent == plugin.theme_cache.folder]
+    assert len(themed) == 1  # the spoiled page's, read to write it again
+    assert 0 < plugin.last_themed < 20
+    # each other page's file was left as it was, and counted among those found unchanged
+    generated = (len(list((project / "facts").rglob("*.yaml"))) + 7  # records, lists
+                 + len(list((project / "site_templates" / "pages").glob("*.md"))))
+    assert plugin.kept.unchanged >= generated - plugin.last_themed - 1
+    assert not [r for r in caplog.records if "Page skipped" in r.getMessage()]
+    build(project, tmp_path / "fresh", workers=0)
+    assert files_of(site) == files_of(tmp_path / "fresh")
+
+    # a hook that sees pages after the theme: every page is rendered into its file again
+    (project / "seen.py").write_text(
+        "def on_post_page(output, page, config):\n    return output\n", encoding="utf-8")
+    settings = project / "mkdocs.yml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "hooks:\n  - seen.py\n",
+                        encoding="utf-8")
+    build(project, site, workers=2, serve=True)
+    incident.write_text(text, encoding="utf-8")
+    reads.clear()
+    plugin = build(project, site, workers=2, serve=True)
+    assert len([path for path in reads if path.parent == plugin.theme_cache.folder]) \
+        == generated - plugin.last_themed
+    build(project, tmp_path / "fresh-again", workers=0)
+    assert files_of(site) == files_of(tmp_path / "fresh-again")
 
 
 def test_a_preview_reads_every_pages_html_when_a_hook_sees_it(project, tmp_path,
