@@ -198,7 +198,11 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
             self._theme = mkdocs_theme.ThemeWorkers(
                 config, files, self._nav, env, stale, workers,
                 scan=self.scan_pages and self._post_page_is_last(config),
-                serving=self.use_cache)
+                serving=self.use_cache,
+                # a build's pages are written by the workers: this process would only
+                # receive, encode and write their HTML, 250 MB at 5,000 incidents
+                write=not self.use_cache and not self.dirty and self._only_ours)
+            self._quiet.install()
         pending = set(sources)  # pages whose next template render this plugin supplies
         original = env.get_template
 
@@ -269,7 +273,9 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         if themed.error is not None:
             raise PluginError(f"the theme failed on this page: {themed.error}")
         html = themed.html
-        if keep:
+        if themed.written:  # the worker wrote the file: an empty render has MkDocs leave it
+            self._quiet.expect(uri)
+        elif keep:
             keep(html, themed.logs)
         if themed.scan is not None:
             self._written = (page, html, themed.scan)

@@ -7,7 +7,9 @@ the HTML back and, for `factsheet build`, its scan of the page for the link chec
 the check does not parse the page again.  MkDocs then goes through its page loop as usual
 (``page_context`` and ``post_page`` events, writing the file); only its template render
 is replaced by reading the worker's HTML, and the warnings the render logged are
-replayed there.  The output is byte-for-byte what a serial build writes.
+replayed there.  In a build where no other plugin sees pages after the theme, the worker
+writes the page's file itself and sends no HTML: MkDocs' loop gets an empty render and
+leaves the file.  The output is byte-for-byte what a serial build writes.
 
 In a worker, Material's nav, tabs, search, palette and logo partials, and the script of
 its settings, are rendered once for each folder of pages outside the nav rather than once
@@ -26,13 +28,14 @@ import hashlib
 import logging
 import os
 import posixpath
-from collections import ChainMap
+from collections import ChainMap, Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 from jinja2 import meta
+from mkdocs import utils
 from mkdocs.commands.build import get_context
 from mkdocs.structure.files import InclusionLevel
 
@@ -43,12 +46,13 @@ from .mkdocs_pages import _Capture
 
 @dataclass(slots=True)
 class Themed:
-    """What a worker made of one page."""
+    """What a worker made of one page: its HTML, or "" if the worker wrote the file."""
 
     html: str
     logs: list[tuple[str, int, str]]
     scan: PageScan | None
     error: str | None = None
+    written: bool = False
 
 
 def template_name(page) -> str:
@@ -124,7 +128,9 @@ class ThemeWorkers:
     """Workers rendering the theme of ``uris`` (src_uri of generated pages), in order."""
 
     def __init__(self, config, files, nav, env, uris: list[str], workers: int,
-                 scan: bool, serving: bool) -> None:
+                 scan: bool, serving: bool, write: bool = False) -> None:
+        """``write``: each worker writes the pages' files itself, as MkDocs would, and
+        sends no HTML back (only when nothing after the theme changes or reads a page)."""
         self.uris = uris
         self.indexes = set(uris)
         inclusion = InclusionLevel.is_in_serve if serving else InclusionLevel.is_included
@@ -134,6 +140,11 @@ class ThemeWorkers:
         get_template = env.get_template
 
         targets = link_targets(config, nav)
+        # a page is written where no other file goes: MkDocs writes the theme's own pages
+        # and copies static files before the pages, which then win; a worker would not
+        own = Counter(f.dest_uri for f in files) + Counter(config.theme.static_templates)
+        writes = {uri for uri in uris if own[files.src_uris[uri].dest_uri] == 1} \
+            if write else set()
         compile_ahead(env, {template_name(files.src_uris[uri].page) for uri in uris})
         material_partials(env)  # its files' digest, once
 
@@ -156,8 +167,16 @@ class ThemeWorkers:
                 except Exception as exc:  # raised again where MkDocs builds the page
                     done.append(Themed("", list(capture.records), None, f"{exc!r}"))
                     continue
-                found = scan_page(html.encode("utf-8", "xmlcharrefreplace")) if scan else None
-                done.append(Themed(html, list(capture.records), found))
+                if not (scan or write):
+                    done.append(Themed(html, list(capture.records), None))
+                    continue
+                data = html.encode("utf-8", "xmlcharrefreplace")  # as MkDocs writes it
+                found = scan_page(data) if scan else None
+                if uri in writes and html.strip():  # else MkDocs writes no file
+                    utils.write_file(data, page.file.abs_dest_path)
+                    done.append(Themed("", list(capture.records), found, written=True))
+                else:
+                    done.append(Themed(html, list(capture.records), found))
             return done
 
         self.share = size = mkdocs_pages.PAGES_PER_SHARE

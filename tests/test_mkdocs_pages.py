@@ -189,6 +189,49 @@ def test_one_process_gives_the_same_pages_as_several(project, tmp_path, fresh_pl
     assert files_of(tmp_path / "one") == files_of(tmp_path / "two")
 
 
+def test_a_builds_theme_workers_write_the_pages_files(project, tmp_path, fresh_plugin_state,
+                                                    monkeypatch, caplog):
+    """The workers that render the theme write each page's file, as MkDocs would: this
+    process does not receive the HTML, nor write it, nor note the empty render it gives
+    MkDocs' loop instead."""
+    from mkdocs import utils
+
+    written, write = [], utils.write_file  # in this process (workers keep their own list)
+    monkeypatch.setattr(utils, "write_file",
+                        lambda content, path: written.append(Path(path)) or write(content, path))
+    caplog.set_level(logging.INFO, logger="mkdocs")
+    # a static file where a page goes: MkDocs copies it first, then writes the page over it
+    (project / "site_templates" / "assets" / "timeline").mkdir()
+    (project / "site_templates" / "assets" / "timeline" / "index.html").write_text(
+        "static", encoding="utf-8")
+    site = tmp_path / "site"
+    build(project, site, workers=2)
+    pages = [path for path in site.rglob("index.html") if path.parent != site]
+    assert len(pages) > 80
+    # all but the page where a static file goes, written here after it (as MkDocs does)
+    assert set(pages) & set(written) == {site / "timeline" / "index.html"}
+    assert not [r for r in caplog.records if "Page skipped" in r.getMessage()]
+    build(project, tmp_path / "serial", workers=0)
+    assert files_of(site) == files_of(tmp_path / "serial")
+    assert b"static" not in files_of(site)["timeline/index.html"]
+
+    # a hook that sees pages after the theme: they come back to this process, as HTML
+    (project / "seen.py").write_text(
+        "SEEN = []\n\n\ndef on_post_page(output, page, config):\n"
+        "    SEEN.append(output)\n    return output\n", encoding="utf-8")
+    settings = project / "mkdocs.yml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "hooks:\n  - seen.py\n",
+                        encoding="utf-8")
+    written.clear()
+    config = load_config(str(settings), site_dir=str(tmp_path / "hooked"))
+    config.plugins["factsheet"].workers = 2
+    mkdocs_build(config)
+    seen = next(hook.SEEN for hook in config.plugins.values() if hasattr(hook, "SEEN"))
+    assert len(seen) > 80 and all(html.strip() for html in seen)
+    assert len([path for path in written if path.name == "index.html"]) > 80
+    assert files_of(tmp_path / "hooked") == files_of(tmp_path / "serial")
+
+
 def test_a_preview_rebuild_converts_only_the_pages_whose_markdown_changed(
         project, tmp_path, fresh_plugin_state):
     first = build(project, tmp_path / "first", workers=2, serve=True)
