@@ -58,6 +58,23 @@ def files_of(site: Path) -> dict[str, bytes]:
             if p.is_file()}
 
 
+def add_hook(project: Path, event: str, arguments: str) -> Path:
+    """Add a hook, seen.py, whose handler of ``event`` keeps each page's HTML (its first
+    argument) in SEEN; return the settings' file."""
+    html = arguments.split(",")[0]
+    (project / "seen.py").write_text(
+        f"SEEN = []\n\n\ndef on_{event}({arguments}):\n"
+        f"    SEEN.append({html})\n    return {html}\n", encoding="utf-8")
+    settings = project / "mkdocs.yml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "hooks:\n  - seen.py\n",
+                        encoding="utf-8")
+    return settings
+
+
+def seen_by_hook(config) -> list[str]:
+    return next(hook.SEEN for hook in config.plugins.values() if hasattr(hook, "SEEN"))
+
+
 @pytest.fixture()
 def fresh_plugin_state(monkeypatch):
     """MkDocs keeps one plugin object per process; start each test from an empty cache."""
@@ -216,17 +233,12 @@ def test_a_builds_theme_workers_write_the_pages_files(project, tmp_path, fresh_p
     assert b"static" not in files_of(site)["timeline/index.html"]
 
     # a hook that sees pages after the theme: they come back to this process, as HTML
-    (project / "seen.py").write_text(
-        "SEEN = []\n\n\ndef on_post_page(output, page, config):\n"
-        "    SEEN.append(output)\n    return output\n", encoding="utf-8")
-    settings = project / "mkdocs.yml"
-    settings.write_text(settings.read_text(encoding="utf-8") + "hooks:\n  - seen.py\n",
-                        encoding="utf-8")
+    settings = add_hook(project, "post_page", "output, page, config")
     written.clear()
     config = load_config(str(settings), site_dir=str(tmp_path / "hooked"))
     config.plugins["factsheet"].workers = 2
     mkdocs_build(config)
-    seen = next(hook.SEEN for hook in config.plugins.values() if hasattr(hook, "SEEN"))
+    seen = seen_by_hook(config)
     assert len(seen) > 80 and all(html.strip() for html in seen)
     assert len([path for path in written if path.name == "index.html"]) > 80
     assert files_of(tmp_path / "hooked") == files_of(tmp_path / "serial")
@@ -325,11 +337,7 @@ def test_a_preview_leaves_the_files_of_pages_it_does_not_theme_again_as_they_are
     assert files_of(site) == files_of(tmp_path / "fresh")
 
     # a hook that sees pages after the theme: every page is rendered into its file again
-    (project / "seen.py").write_text(
-        "def on_post_page(output, page, config):\n    return output\n", encoding="utf-8")
-    settings = project / "mkdocs.yml"
-    settings.write_text(settings.read_text(encoding="utf-8") + "hooks:\n  - seen.py\n",
-                        encoding="utf-8")
+    add_hook(project, "post_page", "output, page, config")
     build(project, site, workers=2, serve=True)
     incident.write_text(text, encoding="utf-8")
     reads.clear()
@@ -342,19 +350,14 @@ def test_a_preview_leaves_the_files_of_pages_it_does_not_theme_again_as_they_are
 
 def test_a_preview_reads_every_pages_html_when_a_hook_sees_it(project, tmp_path,
                                                               fresh_plugin_state, monkeypatch):
-    (project / "seen.py").write_text(
-        "SEEN = []\n\n\ndef on_page_content(html, page, config, files):\n"
-        "    SEEN.append(html)\n    return html\n", encoding="utf-8")
-    settings = project / "mkdocs.yml"
-    settings.write_text(settings.read_text(encoding="utf-8") + "hooks:\n  - seen.py\n",
-                        encoding="utf-8")
+    settings = add_hook(project, "page_content", "html, page, config, files")
     site = tmp_path / "site"
     build(project, site, workers=2, serve=True)
     config = load_config(str(settings), site_dir=str(site))
     plugin = config.plugins["factsheet"]
     plugin.workers, plugin.use_cache = 2, True
     mkdocs_build(config)
-    seen = next(hook.SEEN for hook in config.plugins.values() if hasattr(hook, "SEEN"))
+    seen = seen_by_hook(config)
     assert plugin.last_converted < 20
     assert len(seen) > 100 and all(html.strip() for html in seen)
     build(project, tmp_path / "fresh", workers=0)
