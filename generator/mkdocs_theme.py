@@ -167,16 +167,20 @@ class ThemeWorkers:
                 except Exception as exc:  # raised again where MkDocs builds the page
                     done.append(Themed("", list(capture.records), None, f"{exc!r}"))
                     continue
-                if not (scan or write):
+                if not (scan or uri in writes):
                     done.append(Themed(html, list(capture.records), None))
                     continue
                 data = html.encode("utf-8", "xmlcharrefreplace")  # as MkDocs writes it
                 found = scan_page(data) if scan else None
                 if uri in writes and html.strip():  # else MkDocs writes no file
-                    utils.write_file(data, page.file.abs_dest_path)
-                    done.append(Themed("", list(capture.records), found, written=True))
-                else:
-                    done.append(Themed(html, list(capture.records), found))
+                    try:
+                        utils.write_file(data, page.file.abs_dest_path)
+                    except OSError:  # MkDocs writes it, and says what fails
+                        pass
+                    else:
+                        done.append(Themed("", list(capture.records), found, written=True))
+                        continue
+                done.append(Themed(html, list(capture.records), found))
             return done
 
         self.share = size = mkdocs_pages.PAGES_PER_SHARE

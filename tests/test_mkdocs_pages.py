@@ -244,6 +244,23 @@ def test_a_builds_theme_workers_write_the_pages_files(project, tmp_path, fresh_p
     assert files_of(tmp_path / "hooked") == files_of(tmp_path / "serial")
 
 
+def test_a_page_a_theme_worker_cannot_write_is_written_by_mkdocs(project, tmp_path,
+                                                               fresh_plugin_state, monkeypatch):
+    from mkdocs import utils
+
+    here, write = os.getpid(), utils.write_file
+
+    def write_here_only(content: bytes, path: str) -> None:
+        if os.getpid() != here:
+            raise OSError(28, "No space left on device")
+        write(content, path)
+
+    monkeypatch.setattr(utils, "write_file", write_here_only)
+    build(project, tmp_path / "site", workers=2)
+    build(project, tmp_path / "serial", workers=0)
+    assert files_of(tmp_path / "site") == files_of(tmp_path / "serial")
+
+
 def test_a_preview_rebuild_converts_only_the_pages_whose_markdown_changed(
         project, tmp_path, fresh_plugin_state):
     first = build(project, tmp_path / "first", workers=2, serve=True)
