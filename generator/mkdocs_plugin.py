@@ -190,8 +190,7 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         self.last_themed = len(stale)
         self._placed = set()
         self._in_place = self._pages_in_place(config) if valid else frozenset()
-        if self._in_place:
-            self._quiet.install()
+        self._quiet.install()  # (removed when the build ends)
         self._read_unread(files, keep=valid)  # before the theme's workers are forked
         workers = mkdocs_theme.workers_for(len(stale), self.workers)
         if workers >= 2 and parallel.can_fork():
@@ -202,7 +201,6 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
                 # a build's pages are written by the workers: this process would only
                 # receive, encode and write their HTML, 250 MB at 5,000 incidents
                 write=not self.use_cache and not self.dirty and self._only_ours)
-            self._quiet.install()
         pending = set(sources)  # pages whose next template render this plugin supplies
         original = env.get_template
 
@@ -254,19 +252,16 @@ class FactsheetPlugin(BasePlugin[FactsheetConfig]):
         keep = (lambda html, logs: self.theme_cache.keep(uri, sources[uri],
                                                          mkdocs_theme.Prebuilt(html, logs))) \
             if self.use_cache else None
+        if keep:
+            self._placed.add(uri)  # written with the HTML the cache keeps for it
         ready = self._themed.pop(uri, None)
         if ready is not None:
             if uri in self._in_place and self.kept.confirm(page.file.abs_dest_path, ready.size):
                 # the file already holds this HTML: an empty render has MkDocs leave it
                 # (reading, encoding and comparing 280 MB took 0.7-1 s at 5,000 incidents)
-                self._placed.add(uri)
                 self._quiet.expect(uri)
                 return mkdocs_theme.Prebuilt("", ready.logs)
-            if self._only_ours:
-                self._placed.add(uri)
             return ready
-        if keep and self._only_ours:
-            self._placed.add(uri)  # written with the HTML it keeps
         if self._theme is None or uri not in self._theme.indexes:
             return mkdocs_theme.Recording(template, keep) if keep else template
         themed = self._theme.take(uri)

@@ -140,11 +140,12 @@ class ThemeWorkers:
         get_template = env.get_template
 
         targets = link_targets(config, nav)
-        # a page is written where no other file goes: MkDocs writes the theme's own pages
-        # and copies static files before the pages, which then win; a worker would not
-        own = Counter(f.dest_uri for f in files) + Counter(config.theme.static_templates)
-        writes = {uri for uri in uris if own[files.src_uris[uri].dest_uri] == 1} \
-            if write else set()
+        writes: set[str] = set()  # the pages whose file a worker writes
+        if write:
+            # only where no other file goes: MkDocs writes the theme's own pages and copies
+            # static files before the pages, which then win; a worker would not
+            own = Counter(f.dest_uri for f in files) + Counter(config.theme.static_templates)
+            writes = {uri for uri in uris if own[files.src_uris[uri].dest_uri] == 1}
         compile_ahead(env, {template_name(files.src_uris[uri].page) for uri in uris})
         material_partials(env)  # its files' digest, once
 
@@ -167,20 +168,14 @@ class ThemeWorkers:
                 except Exception as exc:  # raised again where MkDocs builds the page
                     done.append(Themed("", list(capture.records), None, f"{exc!r}"))
                     continue
-                if not (scan or uri in writes):
-                    done.append(Themed(html, list(capture.records), None))
-                    continue
-                data = html.encode("utf-8", "xmlcharrefreplace")  # as MkDocs writes it
+                data = html.encode("utf-8", "xmlcharrefreplace") \
+                    if scan or uri in writes else b""  # as MkDocs writes it
                 found = scan_page(data) if scan else None
-                if uri in writes and html.strip():  # else MkDocs writes no file
-                    try:
-                        utils.write_file(data, page.file.abs_dest_path)
-                    except OSError:  # MkDocs writes it, and says what fails
-                        pass
-                    else:
-                        done.append(Themed("", list(capture.records), found, written=True))
-                        continue
-                done.append(Themed(html, list(capture.records), found))
+                # (MkDocs writes no file for an empty page)
+                if uri in writes and html.strip() and _written(data, page.file.abs_dest_path):
+                    done.append(Themed("", list(capture.records), found, written=True))
+                else:
+                    done.append(Themed(html, list(capture.records), found))
             return done
 
         self.share = size = mkdocs_pages.PAGES_PER_SHARE
@@ -207,6 +202,16 @@ class ThemeWorkers:
         if self._stream is not None:
             self._stream.close()
             self._stream = None
+
+
+def _written(data: bytes, path: str) -> bool:
+    """Write a page's file as MkDocs would; False if that fails (MkDocs then writes it,
+    and says what fails)."""
+    try:
+        utils.write_file(data, path)
+    except OSError:
+        return False
+    return True
 
 
 def _render_theme(page, config, doc_files, nav, get_template) -> str:
