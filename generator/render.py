@@ -189,6 +189,7 @@ class RenderMemo:
     names: dict[Key, frozenset[Key]] = field(default_factory=dict)  # the ids each names
     pages: dict[str, str] = field(default_factory=dict)  # record pages' Markdown
     data: export.DataMemo = field(default_factory=dict)  # records' shares of the data files
+    index: views.IndexMemo = field(default_factory=dict)  # records' parts of the index
     reused: int = 0  # pages the last render took from here (for the tests)
 
 
@@ -258,8 +259,15 @@ def _same(old: object, new: object) -> bool:
 def _render_site(result: CheckResult, templates: Path, options: SiteOptions,
                  memo: RenderMemo | None) -> Tree:
     records = result.records
+    stale = None  # the records whose pages are rendered again; None: every page
+    if memo is not None:
+        keys = _record_keys(records)
+        names = {key: frozenset((kind, ident) for kind, ident, _, _ in references(record))
+                 for key, record in keys.items() if key[0] != "sources"}
+        stamp = (_templates_stamp(templates), options, _corpus_stamp(result))
+        stale = _stale(memo, stamp, keys, names)
     positions = {key: match.start for key, match in result.corpus.matches.items()}
-    index = views.build_index(records, positions)
+    index = views.build_index(records, positions, memo.index if memo else None, stale)
     env = make_environment(templates)
     chronology = views.incidents_by_date(records)
     common = {
@@ -310,13 +318,6 @@ def _render_site(result: CheckResult, templates: Path, options: SiteOptions,
     page("sources/index.md", "sources.md.j2")
     page("disputed.md", "disputed.md.j2")
     page("timeline.md", "timeline.md.j2")
-    stale = None  # the records whose pages are rendered again; None: every page
-    if memo is not None:
-        keys = _record_keys(records)
-        names = {key: frozenset((kind, ident) for kind, ident, _, _ in references(record))
-                 for key, record in keys.items() if key[0] != "sources"}
-        stamp = (_templates_stamp(templates), options, _corpus_stamp(result))
-        stale = _stale(memo, stamp, keys, names)
     kept: dict[str, str] = {}  # record pages taken from the memo
     record_paths: list[str] = []
 

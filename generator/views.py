@@ -218,61 +218,103 @@ def display_value(claim: Claim, records: Records) -> str:
     return str(claim.value)
 
 
-def build_index(records: Records, positions: dict[tuple[str, str], int]) -> Index:
-    """Work out every cross-reference the pages need, in one pass over the records."""
+@dataclass(slots=True)
+class RecordUses:
+    """One record's part of the :class:`Index`, worked out from it and the records it
+    names: a preview keeps it for the records an edit does not reach."""
+
+    record: object
+    # each citation in order: (source id, quote anchor, quote, the actor it is
+    # according to (None if unknown), the fact citing it, the according_to id or None)
+    uses: list[tuple[str, str, str, Actor | None, CitingFact, str | None]]
+    actors: list[tuple[str, tuple[str, str], tuple[Incident, FieldSpec]]]  # incidents only
+    disputes: list[FieldView]  # incidents only
+
+
+IndexMemo = dict[tuple[str, str], RecordUses]  # (kind, id) -> its part, last made
+
+
+def record_uses(kind: str, record, records: Records) -> RecordUses:
+    """What ``record`` adds to the index: the quotes it cites, and for an incident the
+    actors its facts name and its disputed fields."""
+    uses: list = []
+    actors: list = []
+    disputes: list[FieldView] = []
+    actor_named = records.actors.get
+    page = page_path(kind, record.id)
+    if kind == "statements":
+        speaker = actor_named(record.speaker)
+        facts = [(CitingFact(page, "text", f"Statement by {speaker.name}" if speaker
+                             else record.id, "Statement", record.text.text), record.citations)]
+    else:
+        title = record.title if kind == "incidents" else record.name
+        counters: dict[str, int] = defaultdict(int)
+        facts = []
+        for claim in record.claims:
+            name = claim.field.name
+            counters[name] += 1
+            facts.append((CitingFact(page, f"{name.replace('_', '-')}-{counters[name]}", title,
+                                     claim.field.label, display_value(claim, records)),
+                          claim.citations))
+            if claim.field.value == "actor" and kind == "incidents":
+                actors.append((str(claim.value), (record.id, name), (record, claim.field)))
+    for fact, citations in facts:
+        for citation in citations:
+            according_to, text = citation.according_to, citation.quote.text
+            uses.append((citation.source, quote_anchor(text), text,
+                         actor_named(according_to or ""), fact, according_to))
+    if kind == "incidents" and _may_be_disputed(record.claims):
+        disputes = [view for view in field_views(record.claims, INCIDENT_FIELDS,
+                                                 Footnotes(records, page))
+                    if view.disputed]
+    return RecordUses(record, uses, actors, disputes)
+
+
+def build_index(records: Records, positions: dict[tuple[str, str], int],
+                memo: IndexMemo | None = None,
+                stale: set[tuple[str, str]] | None = None) -> Index:
+    """Work out every cross-reference the pages need, in one pass over the records.
+
+    With a ``memo`` (a preview's), the part of each record not in ``stale`` (the records
+    an edit reached, None for all) is taken from the last build when it is the same
+    record; the memo is left holding every record's part.
+    """
     quotes: dict[str, dict[str, QuoteUse]] = defaultdict(dict)
     attributed: dict[str, dict] = defaultdict(dict)  # an ordered set per actor
     by_actor: dict[str, dict] = defaultdict(dict)  # (incident id, field) -> pair, per actor
     disputes: list[tuple[Incident, FieldView]] = []
-
-    def use(citation: Citation, fact: CitingFact) -> None:
-        anchor = quote_anchor(citation.quote.text)
-        entry = quotes[citation.source].get(anchor)
-        if entry is None:
-            entry = QuoteUse(anchor, citation.quote.text,
-                             position=positions.get((citation.source, citation.quote.text), 0))
-            quotes[citation.source][anchor] = entry
-        # Records and facts are compared by identity: comparing dataclasses field by field
-        # made this pass quadratic in the facts citing one quote.  A fact is made once
-        # per claim, and its citations are used one after another: if it cites the quote
-        # already, it is the last fact the quote got.
-        actor = records.actors.get(citation.according_to or "")
-        if actor and not any(known is actor for known in entry.according_to):
-            entry.according_to.append(actor)
-        if not entry.facts or entry.facts[-1] is not fact:
-            entry.facts.append(fact)
-        if citation.according_to:
-            item = (fact.page, fact.record_title, fact.label, fact.value)
-            attributed[citation.according_to].setdefault(item)
-
-    for kind, table in (("incidents", records.incidents), ("actors", records.actors)):
-        for record in table.values():
-            title = record.title if kind == "incidents" else record.name
-            counters: dict[str, int] = defaultdict(int)
-            for claim in record.claims:
-                counters[claim.field.name] += 1
-                anchor = f"{claim.field.name.replace('_', '-')}-{counters[claim.field.name]}"
-                fact = CitingFact(page_path(kind, record.id), anchor, title, claim.field.label,
-                                  display_value(claim, records))
-                for citation in claim.citations:
-                    use(citation, fact)
-                if claim.field.value == "actor" and kind == "incidents":
-                    by_actor[str(claim.value)].setdefault((record.id, claim.field.name),
-                                                          (record, claim.field))
-    for statement in records.statements.values():
-        fact = CitingFact(page_path("statements", statement.id), "text",
-                          f"Statement by {records.actors[statement.speaker].name}"
-                          if statement.speaker in records.actors else statement.id,
-                          "Statement", statement.text.text)
-        for citation in statement.citations:
-            use(citation, fact)
-    for incident in records.incidents.values():
-        if not _may_be_disputed(incident.claims):
-            continue
-        for view in field_views(incident.claims, INCIDENT_FIELDS,
-                                Footnotes(records, page_path("incidents", incident.id))):
-            if view.disputed:
-                disputes.append((incident, view))
+    parts: list[tuple[tuple[str, str], RecordUses]] = []
+    for kind in ("incidents", "actors", "statements"):
+        for ident, record in getattr(records, kind).items():
+            kept = memo.get((kind, ident)) if memo is not None and stale is not None \
+                and (kind, ident) not in stale else None
+            if kept is None or kept.record is not record:
+                kept = record_uses(kind, record, records)
+            parts.append(((kind, ident), kept))
+    if memo is not None:
+        memo.clear()
+        memo.update(parts)
+    for _, part in parts:
+        for source, anchor, text, actor, fact, according_to in part.uses:
+            entry = quotes[source].get(anchor)
+            if entry is None:
+                entry = quotes[source][anchor] = QuoteUse(
+                    anchor, text, position=positions.get((source, text), 0))
+            # Records and facts are compared by identity: comparing dataclasses field by
+            # field made this pass quadratic in the facts citing one quote.  A fact is
+            # made once per claim, and its citations are used one after another: if it
+            # cites the quote already, it is the last fact the quote got.
+            if actor and not any(known is actor for known in entry.according_to):
+                entry.according_to.append(actor)
+            if not entry.facts or entry.facts[-1] is not fact:
+                entry.facts.append(fact)
+            if according_to:
+                attributed[according_to].setdefault(
+                    (fact.page, fact.record_title, fact.label, fact.value))
+        for name, key, pair in part.actors:
+            by_actor[name].setdefault(key, pair)
+    for _, part in parts:
+        disputes.extend((part.record, view) for view in part.disputes)
 
     by_speaker: dict[str, list[Statement]] = defaultdict(list)
     by_incident: dict[str, list[Statement]] = defaultdict(list)

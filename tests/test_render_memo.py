@@ -20,6 +20,7 @@ from generator import render
 from generator.check import CheckResult, check_project
 from generator.model import KINDS, FuzzyDate, Records
 from generator.site import render_checked
+from generator.validate import references
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO / "site_templates"
@@ -91,12 +92,13 @@ def test_each_edit_renders_the_same_tree_as_a_full_render(checked):
     render_checked(checked, TEMPLATES, "Fact sheet", memo=memo)
     assert memo.reused == 0
     start = dataclasses.replace(memo, records=dict(memo.records), names=dict(memo.names),
-                                pages=dict(memo.pages))
+                                pages=dict(memo.pages), index=dict(memo.index))
     wrong, reused = [], []
     for what, kind, record in edits(checked):
         edited = with_record(checked, kind, record)
         memo = dataclasses.replace(start, records=dict(start.records),
-                                   names=dict(start.names), pages=dict(start.pages))
+                                   names=dict(start.names), pages=dict(start.pages),
+                                   index=dict(start.index))
         incremental = contents(render_checked(edited, TEMPLATES, "Fact sheet", memo=memo))
         full = contents(render_checked(edited, TEMPLATES, "Fact sheet"))
         assert list(incremental) == list(full)  # the same pages, in the same order
@@ -158,6 +160,30 @@ def test_data_files_remake_only_the_edited_records_share(checked):
     changed = [key for key in before if memo.data[key] is not before[key]]
     assert changed == [("incidents", incident.id)]
     assert b"Edited" in tree["data/factsheet.json"].content
+    assert contents(tree) == contents(render_checked(edited, TEMPLATES, "Fact sheet"))
+
+
+def test_the_index_remakes_only_the_parts_of_the_records_an_edit_reaches(checked):
+    memo = render.RenderMemo()
+    render_checked(checked, TEMPLATES, "Fact sheet", memo=memo)
+    before = dict(memo.index)
+    assert set(before) == {(kind, ident) for kind in ("incidents", "actors", "statements")
+                           for ident in getattr(checked.records, kind)}
+    records = checked.records
+    names = {(kind, ident): {(k, i) for k, i, _, _ in references(record)}
+             for kind in ("incidents", "actors", "statements")
+             for ident, record in getattr(records, kind).items()}
+    incident = max(records.incidents.values(),  # the one most other records name
+                   key=lambda i: sum(("incidents", i.id) in named for named in names.values()))
+    key = ("incidents", incident.id)
+    edited = with_record(checked, "incidents",
+                         dataclasses.replace(incident, title=incident.title + " Edited"))
+    tree = render_checked(edited, TEMPLATES, "Fact sheet", memo=memo)
+    remade = {part for part in before if memo.index[part] is not before[part]}
+    naming = {other for other, named in names.items() if key in named}
+    reached = {key} | names[key] | naming | {k for other in naming for k in names[other]}
+    assert key in remade and naming & remade  # the statements about it name its title
+    assert remade <= reached and set(before) - reached  # the others kept as they were
     assert contents(tree) == contents(render_checked(edited, TEMPLATES, "Fact sheet"))
 
 
