@@ -742,6 +742,34 @@ def test_rendering_in_workers_gives_the_same_tree_as_one_process(monkeypatch):
     assert parallel == serial
 
 
+def test_the_pages_listing_every_record_are_shared_out_first_the_longest_first(monkeypatch):
+    from generator import parallel, render
+    from generator.check import check_project
+    from generator.site import render_checked
+
+    seen: dict[str, list] = {}
+    render_all, fork_map = render._render_all, parallel.fork_map
+
+    def spy_render_all(jobs, *args, **kwargs):
+        seen["jobs"] = [job[0] for job in jobs]
+        return render_all(jobs, *args, **kwargs)
+
+    def spy_fork_map(work, shares, *args, **kwargs):
+        seen["shares"] = [[seen["jobs"][i] for i in share] for share in shares]
+        return fork_map(work, shares, *args, **kwargs)
+
+    monkeypatch.setattr(render, "_render_all", spy_render_all)
+    monkeypatch.setattr(parallel, "fork_map", spy_fork_map)
+    monkeypatch.setattr(render, "MIN_PAGES_PER_WORKER", 1)
+    tree = render_checked(check_project(REPO), REPO / "site_templates", "Fact sheet")
+    listings = [[path] for path in render.LISTINGS]
+    assert seen["shares"][:len(listings)] == listings
+    assert all(len(share) > 1 for share in seen["shares"][len(listings):-1])
+    assert sorted(path for share in seen["shares"] for path in share) == sorted(
+        path for path in tree if path.endswith(".md"))
+    assert list(tree)[:2] == ["index.md", "incidents/index.md"]  # the tree keeps its order
+
+
 def test_setting_inline_patterns_aside_leaves_every_file_as_mkdocs_writes_it(
         project, tmp_path, fresh_plugin_state, monkeypatch):
     calls = []
