@@ -267,7 +267,8 @@ def _render_site(result: CheckResult, templates: Path, options: SiteOptions,
         stamp = (_templates_stamp(templates), options, _corpus_stamp(result))
         stale = _stale(memo, stamp, keys, names)
     positions = {key: match.start for key, match in result.corpus.matches.items()}
-    index = views.build_index(records, positions, memo.index if memo else None, stale)
+    parts = views.index_parts(records, memo.index if memo else None, stale)
+    index = views.build_index(records, positions, parts)
     env = make_environment(templates)
     chronology = views.incidents_by_date(records)
     common = {
@@ -360,6 +361,7 @@ def _render_site(result: CheckResult, templates: Path, options: SiteOptions,
         tree[path] = Output(content)
     if memo is not None:
         memo.stamp, memo.records, memo.names, memo.reused = stamp, keys, names, len(kept)
+        memo.index = parts
         memo.pages = {path: tree[path].content for path in record_paths}
     return tree
 

@@ -270,31 +270,36 @@ def record_uses(kind: str, record, records: Records) -> RecordUses:
     return RecordUses(record, uses, actors, disputes)
 
 
-def build_index(records: Records, positions: dict[tuple[str, str], int],
-                memo: IndexMemo | None = None,
-                stale: set[tuple[str, str]] | None = None) -> Index:
-    """Work out every cross-reference the pages need, in one pass over the records.
+def index_parts(records: Records, memo: IndexMemo | None = None,
+                stale: set[tuple[str, str]] | None = None) -> IndexMemo:
+    """Each record's part of the index, in the order :func:`build_index` takes them.
 
-    With a ``memo`` (a preview's), the part of each record not in ``stale`` (the records
-    an edit reached, None for all) is taken from the last build when it is the same
-    record; the memo is left holding every record's part.
+    With a ``memo`` (a preview's, as its last good render left it), the part of a record
+    not in ``stale`` (the records an edit reached; None for all) is taken from it when it
+    was made from the same record.
     """
-    quotes: dict[str, dict[str, QuoteUse]] = defaultdict(dict)
-    attributed: dict[str, dict] = defaultdict(dict)  # an ordered set per actor
-    by_actor: dict[str, dict] = defaultdict(dict)  # (incident id, field) -> pair, per actor
-    disputes: list[tuple[Incident, FieldView]] = []
-    parts: list[tuple[tuple[str, str], RecordUses]] = []
+    parts: IndexMemo = {}
     for kind in ("incidents", "actors", "statements"):
         for ident, record in getattr(records, kind).items():
             kept = memo.get((kind, ident)) if memo is not None and stale is not None \
                 and (kind, ident) not in stale else None
             if kept is None or kept.record is not record:
                 kept = record_uses(kind, record, records)
-            parts.append(((kind, ident), kept))
-    if memo is not None:
-        memo.clear()
-        memo.update(parts)
-    for _, part in parts:
+            parts[kind, ident] = kept
+    return parts
+
+
+def build_index(records: Records, positions: dict[tuple[str, str], int],
+                parts: IndexMemo | None = None) -> Index:
+    """Work out every cross-reference the pages need, in one pass over the records'
+    parts (:func:`index_parts`)."""
+    if parts is None:
+        parts = index_parts(records)
+    quotes: dict[str, dict[str, QuoteUse]] = defaultdict(dict)
+    attributed: dict[str, dict] = defaultdict(dict)  # an ordered set per actor
+    by_actor: dict[str, dict] = defaultdict(dict)  # (incident id, field) -> pair, per actor
+    disputes: list[tuple[Incident, FieldView]] = []
+    for part in parts.values():
         for source, anchor, text, actor, fact, according_to in part.uses:
             entry = quotes[source].get(anchor)
             if entry is None:
@@ -313,7 +318,7 @@ def build_index(records: Records, positions: dict[tuple[str, str], int],
                     (fact.page, fact.record_title, fact.label, fact.value))
         for name, key, pair in part.actors:
             by_actor[name].setdefault(key, pair)
-    for _, part in parts:
+    for part in parts.values():
         disputes.extend((part.record, view) for view in part.disputes)
 
     by_speaker: dict[str, list[Statement]] = defaultdict(list)

@@ -187,6 +187,33 @@ def test_the_index_remakes_only_the_parts_of_the_records_an_edit_reaches(checked
     assert contents(tree) == contents(render_checked(edited, TEMPLATES, "Fact sheet"))
 
 
+def test_a_render_that_fails_leaves_the_memo_as_the_last_good_render_left_it(checked,
+                                                                            monkeypatch):
+    memo = render.RenderMemo()
+    render_checked(checked, TEMPLATES, "Fact sheet", memo=memo)
+    records = checked.records
+    named = {c.value for i in records.incidents.values() for c in i.claims
+             if c.field.value == "actor"}
+    actor = next(a for a in records.actors.values() if a.id in named)
+    renamed = with_record(checked, "actors", dataclasses.replace(actor, name="Renamed"))
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    before = {name: dict(getattr(memo, name)) for name in ("records", "pages", "index")}
+    with monkeypatch.context() as patch:
+        patch.setattr(render.export, "data_files", fail)
+        with pytest.raises(OSError):
+            render_checked(renamed, TEMPLATES, "Fact sheet", memo=memo)
+    for name, kept in before.items():  # nothing made from the renamed actor is kept
+        assert all(getattr(memo, name)[key] is value for key, value in kept.items()), name
+    # the name put back, in a record equal to the first, not the same object
+    back = with_record(checked, "actors", dataclasses.replace(actor))
+    tree = contents(render_checked(back, TEMPLATES, "Fact sheet", memo=memo))
+    assert tree == contents(render_checked(back, TEMPLATES, "Fact sheet"))
+    assert not any(isinstance(page, str) and "Renamed" in page for page in tree.values())
+
+
 def test_each_footnote_names_the_article_of_its_own_source(checked):
     """The footnotes' article labels are rendered once per source and reused on every page."""
     tree = render_checked(checked, TEMPLATES, "Fact sheet")
