@@ -237,16 +237,15 @@ def _check_project(root: Path, workers: int | None, keep: bool,
         def settle_for_workers() -> _Context:  # the sources and their normalised text
             return _Context(root, settle_sources().sources, Corpus(text=corpus.text))
 
-        packed, _ = fork_then(read, _check_read_keeping if keep else _check_read,
-                              _split(others, workers), workers, settle_for_workers)
         if keep:
-            shares = []
-            for share in packed:
-                checked, found = pickle.loads(share)
-                shares.append([_Checked.unpacked(one, record) for one, record in checked])
+            received, _ = fork_then(read, _check_read_keeping, _split(others, workers),
+                                    workers, settle_for_workers, _unpacked_keeping)
+            shares = [checked for checked, _ in received]
+            for _, found in received:  # in the order of the files, as without workers
                 corpus.matches.update((key, cit.Match(start, end)) for key, start, end in found)
         else:
-            shares = [[_Checked.unpacked(one) for one in share] for share in packed]
+            shares, _ = fork_then(read, _check_read, _split(others, workers), workers,
+                                  settle_for_workers, _unpacked)
     refs: list[tuple[str, str, str, Location]] = []
     cited: set[str] = set()
     ids: dict[str, dict[str, object]] = {kind: getattr(records, kind) for kind in KINDS}
@@ -330,6 +329,18 @@ def _check_read_keeping(facts: list[FactFile], context: _Context) -> bytes:
     found = [(key, match.start, match.end)
              for key, match in itertools.islice(matches.items(), known, None)]
     return pickled_records((checked, found))
+
+
+def _unpacked(packed: list[tuple]) -> list[_Checked]:
+    """What a worker's :func:`_check_read` sent, as this process uses it."""
+    return [_Checked.unpacked(one) for one in packed]
+
+
+def _unpacked_keeping(sent: bytes) -> tuple[list[_Checked], list[tuple]]:
+    """What a worker's :func:`_check_read_keeping` sent: the results with their records,
+    and the quotes matched, for the caller to add in the order of the files."""
+    checked, found = pickle.loads(sent)
+    return [_Checked.unpacked(one, record) for one, record in checked], found
 
 
 def _check_fact(fact: FactFile, context: _Context) -> _Checked:

@@ -27,7 +27,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 Share = TypeVar("Share")
 Result = TypeVar("Result")
@@ -253,7 +253,8 @@ def fork_map(work: Callable[[Share], Result], shares: Sequence[Share], workers: 
 
 def fork_then(first: Callable[[Share], Result], then: Callable[[Result, Context], Final],
               shares: Sequence[Share], workers: int,
-              meanwhile: Callable[[], Context]) -> tuple[list[Final], Context]:
+              meanwhile: Callable[[], Context],
+              receive: Callable[[Final], Any] | None = None) -> tuple[list, Context]:
     """``[then(first(share), context) for share in shares]`` in ``workers`` forked
     processes, where ``context = meanwhile()`` is worked out in this process while the
     workers do ``first``, then sent to them.
@@ -261,14 +262,19 @@ def fork_then(first: Callable[[Share], Result], then: Callable[[Result, Context]
     For work whose first step needs nothing from this process (reading files) and whose
     second needs what this process reads meanwhile.  Each worker takes the next share as
     it finishes one, so that none waits for another at the end (they share the cores with
-    this process, unevenly); results come back in the order of ``shares``.
+    this process, unevenly).  Once the context is in, a worker does ``then`` on the
+    shares it holds, and on each share it takes after, at once: the shares left are
+    shared out with all their work, and each result comes back as soon as it is made.
+    ``receive``, if given, is called here on each result as it comes in (in no order);
+    what it returns is kept instead.  Results come back in the order of ``shares``.
     """
     if workers < 2 or not can_fork():
         context = meanwhile()
-        return [then(first(share), context) for share in shares], context
+        results = [then(first(share), context) for share in shares]
+        return (results if receive is None else [receive(r) for r in results]), context
     fork = multiprocessing.get_context("fork")
     taken = fork.Value("i", 0)  # how many shares the workers have taken
-    pipes, processes = [], []
+    pipes: dict = {}  # this end of each worker's pipe -> the worker
     try:
         for _ in range(workers):
             here, there = fork.Pipe()
@@ -276,8 +282,7 @@ def fork_then(first: Callable[[Share], Result], then: Callable[[Result, Context]
                                    args=(first, then, shares, taken, there))
             process.start()
             there.close()
-            pipes.append(here)
-            processes.append(process)
+            pipes[here] = process
         context = meanwhile()
         sent = pickle.dumps(context, pickle.HIGHEST_PROTOCOL)
         for pipe in pipes:
@@ -286,42 +291,65 @@ def fork_then(first: Callable[[Share], Result], then: Callable[[Result, Context]
             except OSError:  # the worker has stopped: it said why, or the exit code will
                 pass
         results: list = [None] * len(shares)
-        for pipe, process in zip(pipes, processes):
-            try:
-                failed, done = pipe.recv()
-            except EOFError:
-                raise RuntimeError(f"a worker stopped (exit code {process.exitcode})") from None
-            if failed:
-                raise RuntimeError(f"a worker failed:\n{done}")
-            for i, result in done:
-                results[i] = result
+        working = dict(pipes)
+        while working:
+            for pipe in multiprocessing.connection.wait(list(working)):
+                try:
+                    index, done = pipe.recv()
+                except EOFError:
+                    code = working[pipe].exitcode
+                    raise RuntimeError(f"a worker stopped (exit code {code})") from None
+                if index is None:  # the worker has no share left
+                    del working[pipe]
+                elif index == _FAILED:
+                    raise RuntimeError(f"a worker failed:\n{done}")
+                else:
+                    results[index] = done if receive is None else receive(done)
     finally:
-        for process in processes:
+        for process in pipes.values():
             if process.is_alive():
                 process.terminate()
             process.join()
+        for pipe in pipes:
+            pipe.close()
     return results, context
 
 
+_FAILED = -1  # what a fork_then worker sends instead of a share's index when it fails
+
+
 def _first_then(first, then, shares, taken, pipe) -> None:
-    """A :func:`fork_then` worker: ``first`` on each share it takes, then ``then`` on each
-    with the context; it sends back (index of the share, result) pairs."""
+    """A :func:`fork_then` worker: ``first`` on each share it takes, and ``then`` once the
+    context is in; it sends (index of the share, result) for each, then (None, None)."""
     try:
         gc.freeze()  # what it inherits is never collected (nor copied by a collection)
         # what it makes lives until it exits, and holds few cycles: collecting is wasted
         gc.disable()
-        firsts = []
+        waiting: list = []  # (index, result of first) of the shares read before the context
+        context = _NOT_YET = object()
         while True:
+            if context is _NOT_YET and pipe.poll():
+                context = pickle.loads(pipe.recv_bytes())
+                for index, done in waiting:
+                    pipe.send((index, then(done, context)))
+                waiting = []
             with taken.get_lock():
                 index = taken.value
                 taken.value = index + 1
             if index >= len(shares):
                 break
-            firsts.append((index, first(shares[index])))
-        context = pickle.loads(pipe.recv_bytes())
-        pipe.send((False, [(index, then(done, context)) for index, done in firsts]))
+            done = first(shares[index])
+            if context is _NOT_YET:
+                waiting.append((index, done))
+            else:
+                pipe.send((index, then(done, context)))
+        if context is _NOT_YET:
+            context = pickle.loads(pipe.recv_bytes())
+        for index, done in waiting:
+            pipe.send((index, then(done, context)))
+        pipe.send((None, None))
     except BaseException:  # noqa: BLE001 - sent to the main process, which raises it
-        pipe.send((True, traceback.format_exc()))
+        pipe.send((_FAILED, traceback.format_exc()))
     finally:
         pipe.close()
 

@@ -45,9 +45,42 @@ def test_fork_then_shares_go_to_whichever_worker_is_free():
     assert results.count(slow) < 5 and len(set(results)) == 2
 
 
+def test_fork_then_does_then_on_each_share_taken_after_the_context_at_once(tmp_path):
+    # the shares left when the context comes are shared out with all their work, so the
+    # workers end together; before, each did `then` on all its shares at the end
+    def first(share):
+        time.sleep(0.02)
+        with (tmp_path / str(os.getpid())).open("a") as log:
+            log.write(f"first {share}\n")
+        return share
+
+    def then(share, context):
+        with (tmp_path / str(os.getpid())).open("a") as log:
+            log.write(f"then {share}\n")
+        return share * context
+
+    received = []
+    results, _ = parallel.fork_then(first, then, list(range(20)), 2, lambda: 3,
+                                    lambda done: received.append(done) or -done)
+    assert results == [-3 * n for n in range(20)]
+    assert sorted(received) == [3 * n for n in range(20)]
+    for log in tmp_path.iterdir():
+        steps = log.read_text().split("\n")[:-1]
+        last_first = max(i for i, step in enumerate(steps) if step.startswith("first"))
+        first_then = min(i for i, step in enumerate(steps) if step.startswith("then"))
+        assert first_then < last_first, steps
+        # from then on, each share read is checked before the next is taken
+        after = steps[first_then:]
+        assert all(step == "then " + before.split()[1]
+                   for before, step in zip(after, after[1:]) if before.startswith("first"))
+
+
 def test_fork_then_with_one_worker_runs_here():
     results, _ = parallel.fork_then(lambda s: s + 1, lambda d, c: d * c, [1, 2], 1, lambda: 3)
     assert results == [6, 9]
+    results, _ = parallel.fork_then(lambda s: s + 1, lambda d, c: d * c, [1, 2], 1, lambda: 3,
+                                    lambda done: -done)
+    assert results == [-6, -9]
 
 
 def test_a_failing_worker_is_reported_with_its_traceback():
