@@ -25,6 +25,8 @@ import os
 import tempfile
 from pathlib import Path, PurePosixPath
 
+import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -291,3 +293,70 @@ def test_mutations_everywhere_at_once(data):
     if data.draw(st.booleans()):
         files["facts/stray.yaml"] = data.draw(st.binary(max_size=30))
     run_project(files, links)
+
+
+# --- libyaml's composed tree against the event reader ----------------------------------------
+
+def _tree(node) -> object:
+    """A read tree as plain values, with the line and column of every value and key."""
+    where = (node.mark.line, node.mark.column)
+    if isinstance(node.value, dict):
+        return ("mapping", where, [(key, (node.key_marks[key].line, node.key_marks[key].column),
+                                    _tree(value)) for key, value in node.value.items()])
+    if isinstance(node.value, list):
+        return ("list", where, [_tree(item) for item in node.value])
+    return (type(node.value).__name__, where, node.value)
+
+
+def assert_composed_agrees(raw: bytes) -> bool:
+    """When libyaml's composed tree is taken for a file, the event reader reads the same
+    tree from it and has nothing to say; True when it was taken."""
+    from generator import yamlfile
+
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        return False
+    composed = yamlfile._composed(text, "f.yaml")
+    if composed is None:
+        return False
+    problems = []
+    read = yamlfile._read_events(text, "f.yaml", problems)
+    assert problems == [] and _tree(composed) == _tree(read)
+    return True
+
+
+def test_the_composed_tree_is_the_event_readers_for_every_shipped_and_fixture_file():
+    root = Path(__file__).parent.parent
+    files = [*root.glob("facts/*/*.yaml"), *root.glob("tests/**/*.yaml"), *BASE_FACTS]
+    taken = [assert_composed_agrees(f.read_bytes() if isinstance(f, Path) else f)
+             for f in files]
+    assert len(taken) > 20 and sum(taken) > len(taken) // 2
+
+
+BASE_FACTS = [content for rel, content in BASE.items() if rel.endswith(".yaml")]
+
+
+@examples(default=150, thorough=3000)
+@given(st.data())
+def test_the_composed_tree_is_the_event_readers_for_mutated_files(data):
+    raw = data.draw(st.sampled_from(BASE_FACTS))
+    if data.draw(st.booleans()):
+        raw = data.draw(mutated_bytes(raw))
+    else:
+        record = data.draw(mutated_record(yaml.safe_load(raw)))
+        raw = dump_record(record).encode("utf-8")
+        if data.draw(st.booleans()):
+            raw = json.dumps(record, default=_json_safe).encode("utf-8")
+    assert_composed_agrees(raw)
+
+
+@pytest.mark.parametrize("content", [
+    "id: a\nid: b\n", "id: a\n1: b\n", "id: a\nyes: b\n", "id: a\n<<: {b: c}\n",
+    "id: a\n? [b]\n: c\n", "id: !!str a\n", "id: &x a\nname: *x\n", "---\nid: a\n---\nid: b\n",
+    "id: a\nkind: 2020-12-20\n" + "list:" + " [" * 60 + " ]" * 60 + "\n", "",
+    "id: a\nnote: " + "x" * 40_000 + "\n"])
+def test_the_event_reader_reads_what_the_composed_tree_would_hide(content):
+    from generator import yamlfile
+
+    assert yamlfile._composed(content, "f.yaml") is None
