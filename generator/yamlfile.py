@@ -441,7 +441,7 @@ def parse_yaml(raw: bytes, path: str, problems: list[Problem]) -> Node | None:
 # composer recurses in C.  Above this size a file goes to the event reader, which counts
 # values as it reads: a file this small cannot hold MAX_VALUES of them.
 COMPOSE_MAX_CHARS = 32 * 1024
-_TEXT, _MAP, _SEQ = _TAG + "str", _TAG + "map", _TAG + "seq"
+_TEXT, _INT, _MAP, _SEQ = _TAG + "str", _TAG + "int", _TAG + "map", _TAG + "seq"
 
 
 class _Refused(Exception):
@@ -458,6 +458,8 @@ if _CParser is not None:
             if kind is yaml.ScalarNode:
                 if not implicit[0] or (value[:1].isalpha() and value not in _NOT_TEXT_WORDS):
                     return _TEXT  # quoted, or plain text
+                if value.isdigit() and value.isascii() and (value[0] != "0" or value == "0"):
+                    return _INT  # a count: what the resolver's patterns would find, sooner
                 tag = self._resolver.resolve(kind, value, implicit)
                 return _TEXT if tag == _TEXT else tag
             return _MAP if kind is yaml.MappingNode else _SEQ

@@ -329,8 +329,11 @@ def assert_composed_agrees(raw: bytes) -> bool:
 def test_the_composed_tree_is_the_event_readers_for_every_shipped_and_fixture_file():
     root = Path(__file__).parent.parent
     files = [*root.glob("facts/*/*.yaml"), *root.glob("tests/**/*.yaml"), *BASE_FACTS]
+    numbers = [f"{key}: {value}\n".encode() for key in ("n", "7", "2020-12-20")
+               for value in ("0", "7", "07", "09", "10", "1_000", "0x1F", "1:30", "٣",
+                             "2020-12-20", "2020-1-2", "1e3", "12.5")]
     taken = [assert_composed_agrees(f.read_bytes() if isinstance(f, Path) else f)
-             for f in files]
+             for f in [*files, *numbers]]
     assert len(taken) > 20 and sum(taken) > len(taken) // 2
 
 
