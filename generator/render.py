@@ -287,6 +287,7 @@ def _render_site(result: CheckResult, templates: Path, options: SiteOptions,
         "citation_count": sum(1 for _ in records.all_citations()),
         "disputed_fields": Counter(incident.id for incident, _ in index.disputes),
         "dispute_sources": _dispute_sources,
+        "dispute_rows": _dispute_rows,
         "cited_article": _once_per_source(env, "article"),
     }
     tree: Tree = {}
@@ -428,6 +429,41 @@ def _once_per_source(env: jinja2.Environment, macro: str):
         return text
 
     return render
+
+
+@dataclass(slots=True)
+class DisputeCell:
+    """Where one source gives one version of a disputed fact: its notes, and the names of
+    whom it attributes the version to (once each, whatever their case)."""
+
+    notes: list[views.Note]
+    voices: list[str]
+
+
+def _dispute_rows(view: views.FieldView, columns: list[Source], notes: views.Footnotes,
+                  ) -> list[tuple[views.Version, list[DisputeCell | None]]]:
+    """The rows of a disputed fact's claims matrix: each version with a cell per column,
+    None where that source does not give it.  Numbers each version's notes, in order.
+
+    What the template's filters did (``selectattr``, ``map``, ``unique``), a third of the
+    time of the page listing every disputed fact.
+    """
+    rows = []
+    for version in view.versions:
+        version_notes = notes.refs(version.claim.citations)
+        cells: list[DisputeCell | None] = []
+        for source in columns:
+            cell = [note for note in version_notes if note.source.id == source.id]
+            if not cell:
+                cells.append(None)
+                continue
+            voices: dict[str, str] = {}  # lower case -> the name as first written
+            for note in cell:
+                if note.according_to:
+                    voices.setdefault(note.according_to.name.lower(), note.according_to.name)
+            cells.append(DisputeCell(cell, list(voices.values())))
+        rows.append((version, cells))
+    return rows
 
 
 def _dispute_sources(view: views.FieldView) -> list[Source]:
