@@ -326,9 +326,9 @@ def _first_then(first, then, shares, taken, pipe) -> None:
         # what it makes lives until it exits, and holds few cycles: collecting is wasted
         gc.disable()
         waiting: list = []  # (index, result of first) of the shares read before the context
-        context = _NOT_YET = object()
+        context = not_yet = object()
         while True:
-            if context is _NOT_YET and pipe.poll():
+            if context is not_yet and pipe.poll():
                 context = pickle.loads(pipe.recv_bytes())
                 for index, done in waiting:
                     pipe.send((index, then(done, context)))
@@ -339,11 +339,11 @@ def _first_then(first, then, shares, taken, pipe) -> None:
             if index >= len(shares):
                 break
             done = first(shares[index])
-            if context is _NOT_YET:
+            if context is not_yet:
                 waiting.append((index, done))
             else:
                 pipe.send((index, then(done, context)))
-        if context is _NOT_YET:
+        if context is not_yet:
             context = pickle.loads(pipe.recv_bytes())
         for index, done in waiting:
             pipe.send((index, then(done, context)))
