@@ -363,3 +363,16 @@ def test_the_event_reader_reads_what_the_composed_tree_would_hide(content):
     from generator import yamlfile
 
     assert yamlfile._composed(content, "f.yaml") is None
+
+
+def test_a_libyaml_that_does_not_bound_nesting_never_composes(monkeypatch):
+    # its composer would recurse in C until the interpreter crashed on deep nesting
+    from generator import yamlfile
+
+    assert yamlfile._libyaml_bounds_nesting()  # the pinned PyYAML's libyaml does
+    assert yamlfile._composed("id: a\n", "f.yaml") is not None
+    monkeypatch.setattr(yamlfile, "_libyaml_bounds_nesting", lambda: False)
+    assert yamlfile._composed("id: a\n", "f.yaml") is None
+    problems = []
+    assert yamlfile.parse_yaml(b"id: a\n", "f.yaml", problems).value["id"].value == "a"
+    assert problems == []
