@@ -325,24 +325,21 @@ def _first_then(first, then, shares, taken, pipe) -> None:
         gc.freeze()  # what it inherits is never collected (nor copied by a collection)
         # what it makes lives until it exits, and holds few cycles: collecting is wasted
         gc.disable()
-        waiting: list = []  # (index, result of first) of the shares read before the context
+        waiting: list = []  # (index, result of first) of the shares read, not yet sent
         context = not_yet = object()
         while True:
             if context is not_yet and pipe.poll():
                 context = pickle.loads(pipe.recv_bytes())
+            if context is not not_yet:  # each share read is sent before the next is taken
                 for index, done in waiting:
                     pipe.send((index, then(done, context)))
-                waiting = []
+                waiting.clear()
             with taken.get_lock():
                 index = taken.value
                 taken.value = index + 1
             if index >= len(shares):
                 break
-            done = first(shares[index])
-            if context is not_yet:
-                waiting.append((index, done))
-            else:
-                pipe.send((index, then(done, context)))
+            waiting.append((index, first(shares[index])))
         if context is not_yet:
             context = pickle.loads(pipe.recv_bytes())
         for index, done in waiting:
