@@ -87,7 +87,8 @@ _MALLOC_TRIM = None
 
 class _Workers:
     """Forked workers doing ``work`` on ``shares``, each taking the next share as it
-    finishes one; each does :data:`SHARES_PER_WORKER` shares, then a fresh fork takes over.
+    finishes one; each does ``quota`` shares (by default :data:`SHARES_PER_WORKER`), then
+    a fresh fork takes over.
 
     Replacements are forked only in :meth:`result`, in the caller's thread.  A worker
     pickles each result into a file of a private folder and says so in a few bytes on its
@@ -97,9 +98,9 @@ class _Workers:
     """
 
     def __init__(self, work: Callable[[Share], Result], shares: Sequence[Share],
-                 workers: int, window: int) -> None:
+                 workers: int, window: int, quota: int | None = None) -> None:
         self._fork_context = multiprocessing.get_context("fork")
-        self._work, self._shares = work, shares
+        self._work, self._shares, self._quota = work, shares, quota
         self._taken = self._fork_context.Value("q", 0)  # the next share to take
         self._permits = self._fork_context.Semaphore(max(1, window))
         self._ready: dict[int, Path] = {}  # share -> its result's file
@@ -124,7 +125,7 @@ class _Workers:
         process = self._fork_context.Process(
             target=_serve, daemon=True,
             args=(self._work, self._shares, self._taken, self._permits, self._spool, there,
-                  SHARES_PER_WORKER))
+                  self._quota or SHARES_PER_WORKER))
         process.start()
         there.close()
         self._live[here] = process
@@ -226,19 +227,21 @@ def remove_detached(folder: Path) -> bool:
 
 def fork_map(work: Callable[[Share], Result], shares: Sequence[Share], workers: int,
              meanwhile: Callable[[], object] | None = None,
-             taken: Callable[[Result], object] | None = None) -> tuple[list[Result], object]:
+             taken: Callable[[Result], object] | None = None,
+             quota: int | None = None) -> tuple[list[Result], object]:
     """``[work(share) for share in shares]`` in ``workers`` forked processes.
 
     ``meanwhile`` runs in this process while the workers do; its result comes back
     second.  With workers, ``taken`` is called here on each result, in order, as soon as
     it is in: what it changes, the workers forked afterwards (to replace those that are
-    done) inherit.  With fewer than two workers, or no fork, everything runs here, in
-    order, and ``taken`` is not called.
+    done) inherit.  Each worker does ``quota`` shares (by default
+    :data:`SHARES_PER_WORKER`) before a fresh fork takes over.  With fewer than two
+    workers, or no fork, everything runs here, in order, and ``taken`` is not called.
     """
     if workers < 2 or not can_fork():
         results = [work(share) for share in shares]
         return results, meanwhile() if meanwhile else None
-    pool = _Workers(work, shares, workers, window=len(shares))
+    pool = _Workers(work, shares, workers, window=len(shares), quota=quota)
     try:
         extra = meanwhile() if meanwhile else None
         results = []
@@ -349,6 +352,28 @@ def _first_then(first, then, shares, taken, pipe) -> None:
         pipe.send((_FAILED, traceback.format_exc()))
     finally:
         pipe.close()
+
+
+class Later:
+    """``work()`` in a forked process, started now; :meth:`result` waits for it and
+    :meth:`close` stops it (on an error too).
+
+    For work that needs nothing this process does next, done on a core that would
+    otherwise wait for this process.  The collector is paused until it is closed, as
+    while any worker lives.
+    """
+
+    def __init__(self, work: Callable[[], Result]) -> None:
+        self._pool = _Workers(lambda _: work(), [None], 1, window=1)
+
+    def result(self) -> Result:
+        try:
+            return self._pool.result(0)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._pool.close()
 
 
 class Stream:

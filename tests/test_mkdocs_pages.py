@@ -742,6 +742,48 @@ def test_rendering_in_workers_gives_the_same_tree_as_one_process(monkeypatch):
     assert parallel == serial
 
 
+def test_the_data_files_are_made_in_another_process_when_workers_render(monkeypatch):
+    from generator import render
+    from generator.check import check_project
+    from generator.render import RenderMemo
+    from generator.site import render_checked
+
+    data_files = render.export.data_files
+    monkeypatch.setattr(render.export, "data_files", lambda records, memo=None: {
+        **data_files(records, memo), "data/pid": str(os.getpid()).encode()})
+    result = check_project(REPO)
+    monkeypatch.setattr(render, "MIN_PAGES_PER_WORKER", 10**9)
+    serial = render_checked(result, REPO / "site_templates", "Fact sheet")
+    assert serial.pop("data/pid").content == str(os.getpid()).encode()
+    monkeypatch.setattr(render, "MIN_PAGES_PER_WORKER", 1)
+    parallel = render_checked(result, REPO / "site_templates", "Fact sheet")
+    assert int(parallel.pop("data/pid").content) != os.getpid()
+    assert parallel == serial
+    # a preview keeps each record's part of the data files: they are made here
+    preview = render_checked(result, REPO / "site_templates", "Fact sheet", memo=RenderMemo())
+    assert preview.pop("data/pid").content == str(os.getpid()).encode()
+    assert preview == serial
+
+
+def test_the_render_forks_one_worker_per_core_whatever_the_shares(monkeypatch):
+    """A fresh worker copies again the memory the records are on: render workers are
+    not replaced, whatever the builds' quota of shares per worker."""
+    from generator import render
+    from generator.check import check_project
+    from generator.site import render_checked
+
+    forks, fork = [], parallel._Workers._fork
+    monkeypatch.setattr(parallel._Workers, "_fork", lambda self: forks.append(1) or fork(self))
+    monkeypatch.setattr(parallel, "SHARES_PER_WORKER", 1)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(render, "MIN_PAGES_PER_WORKER", 1)
+    monkeypatch.setattr(render, "PAGES_PER_SHARE", 2)
+    result = check_project(REPO)
+    tree = render_checked(result, REPO / "site_templates", "Fact sheet")
+    assert sum(1 for path in tree if path.endswith(".md")) > 20  # shares of two pages
+    assert len(forks) == 1 + 2  # the data files' process, and the two workers
+
+
 def test_the_pages_listing_every_record_are_shared_out_first_the_longest_first(monkeypatch):
     from generator import parallel, render
     from generator.check import check_project

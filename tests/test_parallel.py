@@ -1,6 +1,6 @@
 """generator.parallel: fork_then and Stream keep the order of results, send the context, raise
 failures; a stream runs only a few shares ahead of its caller; workers are replaced from
-this thread only, and a worker that dies is reported."""
+this thread only, and a worker that dies is reported; Later works aside and can be stopped."""
 
 from __future__ import annotations
 
@@ -195,6 +195,36 @@ def test_a_worker_that_dies_is_reported_instead_of_waited_for():
             parallel.fork_map(work, list(range(10)), 2)
     finally:
         signal.alarm(0)
+
+
+def test_later_works_in_another_process_while_this_one_goes_on():
+    later = parallel.Later(lambda: (time.sleep(0.3), os.getpid())[1])
+    assert len(later._pool._live) == 1  # started at once, not when its result is asked for
+    assert later.result() not in (None, os.getpid())
+    assert later._pool._live == {}
+
+
+def test_a_later_closed_before_its_result_stops_its_process_and_resumes_the_collector():
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        later = parallel.Later(lambda: time.sleep(60))
+        assert not gc.isenabled()  # no collection copies the pages it shares
+        (process,) = later._pool._live.values()
+        started = time.monotonic()
+        later.close()
+        assert not process.is_alive() and time.monotonic() - started < 10
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_a_later_that_fails_raises_its_error_here():
+    def broken():
+        raise ValueError("no data")
+
+    with pytest.raises(RuntimeError, match="ValueError: no data"):
+        parallel.Later(broken).result()
 
 
 def _soon(condition, seconds: float = 20.0) -> bool:
