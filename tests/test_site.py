@@ -22,6 +22,7 @@ from urllib.parse import urldefrag
 import markdown
 import pytest
 from bs4 import BeautifulSoup
+from markupsafe import Markup
 
 from factories import ACTOR_ID, INCIDENT_ID, SOURCE_ID, tiny_records, write_project
 from generator import quick_markdown, views
@@ -290,6 +291,24 @@ def test_text_that_starts_like_markdown_syntax_reads_as_typed(value):
                                extension_configs=quick_markdown.EXTENSION_CONFIGS)
         html = BeautifulSoup(md.convert(markdown_text), "html.parser")
         assert html.find(element).get_text() == value, markdown_text
+
+
+def test_text_escaped_once_is_kept_within_a_bound_and_markup_is_never_taken_for_it(
+        monkeypatch):
+    from generator import render
+
+    monkeypatch.setattr(render, "_ESCAPED_TEXT", {})
+    monkeypatch.setattr(render, "_ESCAPED_TEXT_MAX", 8)
+    values = [f"- item {i} <b>" for i in range(20)]
+    first = [render.md_escape(value) for value in values]
+    assert 0 < len(render._ESCAPED_TEXT) <= 8
+    assert [render._finalize(value) for value in values] == first == [
+        render._md_escape(value) for value in values]
+    # the same text as markup (made in Python, safe): shown as it is, though the text
+    # equals, and hashes as, a string escaped before
+    assert str(render._finalize("<b>x</b>")) == "&lt;b&gt;x&lt;/b&gt;"
+    assert str(render._finalize(Markup("<b>x</b>"))) == "<b>x</b>"
+    assert str(render.md_escape(Markup("<b>x</b>"))) == "&lt;b&gt;x&lt;/b&gt;"  # escaped as text
 
 
 def test_links_between_pages_are_the_paths_posixpath_gives():
