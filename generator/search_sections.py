@@ -211,11 +211,12 @@ def _close_kept(items: list[str], tag: str) -> None:
     The items after it are looked at in place: a copy of them at every end tag made a
     long section quadratic (the 5,000 items of a large site's timeline: 0.35 s).
     """
-    index = items.index(f"<{tag}>")
-    if all(item.isspace() for item in itertools.islice(items, index + 1, None)):
-        del items[index:]
-    else:
-        items.append(f"</{tag}>")
+    index = items.index(_OPENING.get(tag) or f"<{tag}>")
+    for item in itertools.islice(items, index + 1, None):
+        if not item.isspace():
+            items.append(f"</{tag}>")
+            return
+    del items[index:]
 
 
 @cache
@@ -265,30 +266,27 @@ def plain_sections(html: str) -> list | None:
     names: list[str] = []  # the open elements' tags, innermost last
     links: list[bool] = []  # for each open <a>: whether it is a heading's permalink
     script = False  # inside the script element: its text is raw, and left out
-
-    def data(text: str, section):
-        """handle_data, outside the script."""
-        if section is None:
-            section = Section(Element("hx"))
-            found.append(section)
-        if "&" in text:
-            text = unescape(text)
-        if section.el.tag in names:  # the heading's own text
-            if not any(links):  # but its permalink's
-                section.title.append(" " if text.isspace()
-                                     else escape(text.replace("\n", " "), quote=False))
-        elif text.isspace():
-            items = section.text
-            if not items or not items[-1].isspace():
-                items.append(" ")
-        else:
-            section.text.append(escape(text.replace("\n", " "), quote=False))
-        return section
-
-    if parts[0]:
-        section = data(parts[0], section)
-    for at in range(1, len(parts), 5):
-        end, name, attributes, closed, text = parts[at:at + 5]
+    # each tag with the text before it; the text after the last one comes with no tag
+    parts += (None, None, None, None)
+    each = iter(parts)
+    for text, end, name, attributes, closed in zip(each, each, each, each, each):
+        if text and not script:  # handle_data (a million times at 5,000 incidents)
+            if section is None:
+                section = Section(Element("hx"))
+                found.append(section)
+            if "&" in text:
+                text = unescape(text)
+            if section.el.tag in names:  # the heading's own text
+                if not any(links):  # but its permalink's
+                    section.title.append(" " if text.isspace() else _escaped(text))
+            elif text.isspace():
+                items = section.text
+                if not items or not items[-1].isspace():
+                    items.append(" ")
+            else:
+                section.text.append(_escaped(text))
+        if name is None:
+            break
         if name not in _PLAIN_NAMES or (script and (not end or name != "script")):
             return None
         if name == "hr" or name == "br":
@@ -328,15 +326,24 @@ def plain_sections(html: str) -> list | None:
                 section = Section(Element("hx"))
                 found.append(section)
             if name in _KEEP:
-                (section.title if section.el.tag in names else section.text).append(f"<{name}>")
+                (section.title if section.el.tag in names else section.text).append(
+                    _OPENING[name])
             elif name == "a":
-                links.append(_is_headerlink(attributes))
+                # (a permalink's class reads "headerlink", maybe with character references)
+                links.append(("headerlink" in attributes or "&" in attributes)
+                             and _is_headerlink(attributes))
             elif name == "script":
                 script = True
-                continue
-        if text and not script:
-            section = data(text, section)
     return None if script else found
+
+
+def _escaped(text: str) -> str:
+    """``html.escape(text, quote=False)`` on one line, as the plugin keeps a text."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("\n", " "))
+
+
+_OPENING = {name: f"<{name}>" for name in _KEEP}
 
 
 def page_sections(html: str) -> list:
