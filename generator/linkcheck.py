@@ -191,6 +191,10 @@ def _has_class(element, name: str) -> bool:
     return bool(classes) and name in classes and name in classes.split()
 
 
+# a fact with no footnote reference in it
+_UNCITED_FACT = ".fs-fact:not(:has(a.footnote-ref))"
+
+
 def scan_page(html: bytes) -> PageScan:
     """Parse one page and return what the checks need from it, without the lines of its
     links (:class:`_LinkLines` finds the line of a link that is reported).
@@ -205,9 +209,9 @@ def scan_page(html: bytes) -> PageScan:
     if b"[^" in html or b"](" in html or b"xlink:href" in html.lower():
         return scan_page_lines(html)  # (ASCII case folding: three times the regex's speed)
     tree = LexborHTMLParser(html)
-    for fact in tree.css(".fs-fact"):
-        if fact.css_first("a.footnote-ref") is None:
-            return scan_page_lines(html)
+    # one query: asking each fact for its marker took 1.8 s of CPU at 5,000 incidents
+    if tree.css_first(_UNCITED_FACT) is not None:
+        return scan_page_lines(html)
     ids = {element.attributes["id"] or "" for element in tree.css("[id]")}
     ids.update(element.attributes["name"] or "" for element in tree.css("a[name]"))
     # the footnote definition (li#fn:label) each link of one is in: the innermost, as

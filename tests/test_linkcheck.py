@@ -395,6 +395,25 @@ def test_scan_page_finds_facts_footnotes_and_links_in_one_parse():
     assert set(sent.ids) == set(scan.ids)
 
 
+@pytest.mark.parametrize("facts, uncited", [
+    ('<span class="fs-fact" id="a">x<sup><a class="footnote-ref" href="#fn:c1">1</a></sup>'
+     '</span>', []),
+    ('<span class="fs-fact" id="a">x</span>', ["a"]),
+    ('<span class="fs-fact" id="a"><span class="fs-fact" id="b">x<sup><a class="footnote-ref"'
+     ' href="#fn:c1">1</a></sup></span></span>', []),  # the outer fact has it too
+    ('<span class="fs-fact" id="a">x<sup><a class="footnote-ref" href="#fn:c1">1</a></sup>'
+     '<span class="fs-fact" id="b">y</span></span>', ["b"]),
+    ('<span class="fs-fact" id="a">x<sup><b class="footnote-ref">1</b></sup></span>', ["a"]),
+    ('<span class="fs-fact" id="a">x<sup><a class="footnote-refs" href="#fn:c1">1</a></sup>'
+     '</span>', ["a"]),
+])
+def test_the_fast_scan_finds_each_fact_without_a_footnote_reference(facts, uncited):
+    page = (f'<html><body><p>{facts}</p><div class="footnote"><ol><li id="fn:c1"><p>q</p>'
+            '</li></ol></div></body></html>').encode()
+    assert b"[^" not in page and b"](" not in page  # read by the fast scan first
+    assert [fact.ident for fact in scan_page(page).uncited] == uncited
+
+
 def test_the_fast_scan_finds_what_the_scan_with_lines_finds_on_every_shipped_page(
         shipped_site):
     pages = sorted(shipped_site.rglob("*.html"))
