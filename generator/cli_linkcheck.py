@@ -60,7 +60,7 @@ def cmd_linkcheck(args: argparse.Namespace) -> int:
                          "'factsheet build' first or pass --site-dir")
     # the facts are read only to name the fact file of each page: while workers scan
     files, scans, result = scan_site(site_dir, meanwhile=lambda: check_project(root))
-    problems = check_site(site_dir, site_records(result.records), scans, files)
+    problems = check_site(site_dir, lambda: site_records(result.records), scans, files)
     checked = f"{len(scans)} pages"
     if args.online:
         from .urlcheck import UrlChecker, check_source_urls

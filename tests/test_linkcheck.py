@@ -301,6 +301,23 @@ def test_linkcheck_reports_a_literal_footnote_reference(site_copy, capsys):
         "[^c9999] has no definition; it is shown as literal text [footnote-undefined]"])
 
 
+def test_pages_are_mapped_to_their_records_only_when_a_problem_is_found(site_copy, capsys,
+                                                                         monkeypatch):
+    from generator import linkcheck as checks
+
+    made, site_records = [], checks.site_records
+    monkeypatch.setattr(checks, "site_records",
+                        lambda *args: made.append(1) or site_records(*args))
+    assert linkcheck(site_copy, capsys)[0] == 0
+    assert made == []  # a sound site needs no record named
+    damage(site_copy, PAGE, 'id="rockets-1"', 'id="rockets-one"')  # the sources link to it
+    damage(site_copy, PAGE, 'href="../../disputed/"', 'href="../../nowhere/"')
+    code, lines, _ = linkcheck(site_copy, capsys)
+    assert code == 1 and made == [1]  # once, however many problems
+    assert any(line.startswith(f"{record_at()}: error: {PAGE}:") for line in lines), lines
+    assert any(line.startswith("facts/sources/") and "#rockets-1" in line for line in lines)
+
+
 def test_linkcheck_locates_an_uncited_fact_at_its_claim(site_copy, capsys):
     html = (site_copy / PAGE).read_text(encoding="utf-8")
     fact = re.search(r'<span class="fs-fact" id="rockets-1">([^<]*)((?:<sup id="fnref:[^"]+">'
