@@ -209,7 +209,8 @@ def scan_page(html: bytes) -> PageScan:
     if b"[^" in html or b"](" in html or b"xlink:href" in html.lower():
         return scan_page_lines(html)  # (ASCII case folding: three times the regex's speed)
     tree = LexborHTMLParser(html)
-    # one query: asking each fact for its marker took 1.8 s of CPU at 5,000 incidents
+    # one query: asking each fact for its marker took twice as long (0.2 s at 5,000
+    # incidents, 47,500 facts)
     if tree.css_first(_UNCITED_FACT) is not None:
         return scan_page_lines(html)
     ids = {element.attributes["id"] or "" for element in tree.css("[id]")}
