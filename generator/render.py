@@ -31,11 +31,16 @@ from .model import (ACTOR_FIELDS, ACTOR_KINDS, INCIDENT_FIELDS, KINDS, Incident,
                     Source)
 from .validate import references
 
-_SPACE = re.compile(r"\s+")
-_ESCAPES = str.maketrans({
+# What each character Markdown or HTML would read is written as.  Replaced one character
+# after another, the backslash first and '&' before the references that hold one: str.replace
+# finds a character in C, where a translation table looks each character up in a dict
+# (half the time of escaping 148,000 texts at 5,000 incidents).
+ESCAPED_CHARS = {
     **{c: "\\" + c for c in "\\`*_{}[]()|#"},
     "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
-})
+}
+_REPLACED = tuple(ESCAPED_CHARS.items())
+_ANY_ESCAPED = re.compile("[" + re.escape("".join(ESCAPED_CHARS)) + "]")
 # characters Python-Markdown does not unescape: written as character references instead
 _NOT_ESCAPABLE = {char: f"&#{ord(char)};" for char in ":=~"}
 _LINE_START = re.compile(r"^(?:[-+!:=~]|\d+(?=[.)]))")
@@ -53,7 +58,11 @@ def md_escape(value: object) -> Markup:
 
 
 def _md_escape(value: object) -> Markup:
-    text = _SPACE.sub(" ", str(value)).strip().translate(_ESCAPES)
+    text = " ".join(str(value).split())  # runs of white space as one space, none at the ends
+    if _ANY_ESCAPED.search(text):  # a third of the texts
+        for char, escaped in _REPLACED:
+            if char in text:
+                text = text.replace(char, escaped)
     # a leading '-', '+' or '1.' would start a list wherever a template puts the text, a
     # leading '=' a heading, '~' a fence
     match = _LINE_START.match(text)

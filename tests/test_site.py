@@ -22,6 +22,7 @@ from urllib.parse import urldefrag
 import markdown
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import given, strategies as st
 from markupsafe import Markup
 
 from factories import ACTOR_ID, INCIDENT_ID, SOURCE_ID, tiny_records, write_project
@@ -309,6 +310,26 @@ def test_text_escaped_once_is_kept_within_a_bound_and_markup_is_never_taken_for_
     assert str(render._finalize("<b>x</b>")) == "&lt;b&gt;x&lt;/b&gt;"
     assert str(render._finalize(Markup("<b>x</b>"))) == "<b>x</b>"
     assert str(render.md_escape(Markup("<b>x</b>"))) == "&lt;b&gt;x&lt;/b&gt;"  # escaped as text
+
+
+_MARKDOWN_AND_HTML = "\\`*_{}[]()|#&<>\"-+!:=~0123456789."
+
+
+@given(st.text(alphabet=st.sampled_from(_MARKDOWN_AND_HTML + " \t\n\u00a0\u2003x"))
+       | st.text())
+def test_text_is_escaped_as_one_translation_table_would(value):
+    # the escaping replaces one character after another; a table replaces them all at once
+    import re
+
+    from generator import render
+
+    text = re.sub(r"\s+", " ", value).strip().translate(str.maketrans(render.ESCAPED_CHARS))
+    start = render._LINE_START.match(text)
+    if start and text[:start.end()].isdigit():
+        text = text[:start.end()] + "\\" + text[start.end():]
+    elif start:
+        text = render._NOT_ESCAPABLE.get(text[0], "\\" + text[0]) + text[1:]
+    assert render._md_escape(value) == Markup(text)
 
 
 def test_links_between_pages_are_the_paths_posixpath_gives():
