@@ -284,6 +284,43 @@ def test_pages_scanned_in_workers_give_the_scans_and_problems_of_a_serial_scan(
     assert serial_run[0] == 1 and len(serial_run[1]) == 2
 
 
+def test_links_checked_in_two_processes_give_the_problems_of_one(site_copy, capsys,
+                                                                  monkeypatch):
+    from generator import linkcheck as module, parallel
+
+    # links to another page's anchors, each met once: the quick way of checking them
+    # must find what the full one finds (a query, encoded and text fragments go that way)
+    links = {"../../disputed/#no-such-fact": "missing-anchor",
+             "../../disputed/#no%2Dsuch": "missing-anchor",
+             "../../disputed/?x=1#nowhere": "missing-anchor",
+             "../../nowhere/#x": "broken-link",
+             "../../disputed/#:~:text=x": None, "../../disputed/#__drawer": None,
+             "../../disputed/#%5F%5Fdrawer": None, "../../stylesheets/factsheet.css#x": None}
+    damage(site_copy, PAGE, '<h2 id="facts">', "<p>" + " ".join(
+        f'<a href="{href}">x</a>' for href in links) + '</p><h2 id="facts">')
+    monkeypatch.setattr(module, "MIN_PAGES_TO_SPLIT", 10**9)
+    serial = linkcheck(site_copy, capsys)[:2]
+    monkeypatch.setattr(module, "MIN_PAGES_TO_SPLIT", 1)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
+    forked = []
+    later = parallel.Later
+    monkeypatch.setattr(parallel, "Later", lambda work: forked.append(1) or later(work))
+    assert linkcheck(site_copy, capsys)[:2] == serial
+    assert forked == [1]
+    files, scans, _ = module.scan_site(site_copy)
+    pages = module._html_pages(files)
+    split = module._reached_and_failing(pages, scans, module._Targets(files))
+    monkeypatch.setattr(module, "MIN_PAGES_TO_SPLIT", 10**9)
+    assert split == module._reached_and_failing(pages, scans, module._Targets(files))
+    assert split[1] == [PAGE] and len(split[0]) == len(pages) > 100
+    code, lines = serial
+    assert code == 1
+    reported = sorted((re.search(r"'([^']+)'", line).group(1), line.rsplit(" ", 1)[1])
+                      for line in lines)
+    assert reported == sorted((href, f"[{code}]") for href, code in links.items() if code)
+
+
 def test_linkcheck_reports_a_footnote_reference_whose_definition_is_gone(site_copy, capsys):
     html = damage(site_copy, PAGE, '<li id="fn:c1">', '<li id="fn:gone">')
     code, lines, _ = linkcheck(site_copy, capsys)
