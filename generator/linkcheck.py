@@ -223,14 +223,23 @@ def scan_page(html: bytes) -> PageScan:
         for element in item.css("a"):
             in_footnote[element.mem_id] = label
     scan = PageScan(Ids(ids))
+    links = scan.links
     for element in tree.css("[href], [src]"):
         attributes = element.attributes
         for name in ("href", "src"):
-            value = attributes.get(name, "")
-            if value is None or settled(value, ids):
+            value = attributes.get(name)
+            # settled(value, ids), inline: 1.2 million calls at 5,000 incidents, half of
+            # them for the attribute an element does not have
+            if not value:
                 continue
-            scan.links.append(_link(value, 0, attributes.get("class"),
-                                    in_footnote.get(element.mem_id, "")))
+            if value[0] == "#":
+                fragment = unquote(value[1:]) if "%" in value else value[1:]
+                if not fragment or fragment.startswith(":~:") or fragment in ids:
+                    continue
+            elif value.startswith("//") or _SCHEME.match(value) is not None:
+                continue
+            links.append(_link(value, 0, attributes.get("class"),
+                               in_footnote.get(element.mem_id, "")))
     return scan.interned()
 
 

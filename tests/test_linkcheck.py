@@ -483,6 +483,20 @@ def test_the_fast_scan_finds_what_the_scan_with_lines_finds_on_every_shipped_pag
         assert all(link.line > 0 for link in exact.links)
 
 
+def test_the_fast_scan_settles_the_links_the_scan_with_lines_settles():
+    # links to the page's own anchors (encoded too), empty ones, text fragments and other
+    # sites are sound whatever the rest of the site holds; the others are kept
+    hrefs = ["#top", "#t%6Fp", "#", "", "#:~:text=x", "#%3A~%3Atext=x", "//cdn.example.org/x",
+             "https://example.org/#top", "mailto:a@example.org", "#nowhere", "#no%2Dwhere",
+             "../x/", "x.html#top", "%23top"]
+    html = ('<html><body><p id="top">' + " ".join(f'<a href="{href}">x</a>' for href in hrefs)
+            + '<img src=""><img src="pic.png"><script src="//cdn.example.org/s.js"></script>'
+            + "</p></body></html>").encode()
+    fast, exact = scan_page(html), scan_page_lines(html)
+    assert [link.href for link in fast.links] == [link.href for link in exact.links] == [
+        "#nowhere", "#no%2Dwhere", "../x/", "x.html#top", "%23top", "pic.png"]
+
+
 def test_the_fast_scan_reads_footnotes_names_and_sources_as_the_scan_with_lines_does():
     html = b"""<html><body><p id="top"><a name="old-style"></a>
 <a class="footnote-ref" href="#fn:c9">9</a> <img src="../pic.png"> <a href="../x/">x</a></p>
