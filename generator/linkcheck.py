@@ -213,7 +213,7 @@ def scan_page(html: bytes) -> PageScan:
     # incidents, 47,500 facts)
     if tree.css_first(_UNCITED_FACT) is not None:
         return scan_page_lines(html)
-    ids = {element.attributes["id"] or "" for element in tree.css("[id]")}
+    ids = {element.id or "" for element in tree.css("[id]")}
     ids.update(element.attributes["name"] or "" for element in tree.css("a[name]"))
     # the footnote definition (li#fn:label) each link of one is in: the innermost, as
     # :func:`_footnote_of` finds it
