@@ -206,7 +206,7 @@ def scan_page(html: bytes) -> PageScan:
     """
     if not html.strip():
         return PageScan()
-    if b"[^" in html or b"](" in html or b"xlink:href" in html.lower():
+    if _may_hold_markdown(html) or b"xlink:href" in html.lower():
         return scan_page_lines(html)  # (ASCII case folding: three times the regex's speed)
     tree = LexborHTMLParser(html)
     # one query: asking each fact for its marker took twice as long (0.2 s at 5,000
@@ -261,7 +261,7 @@ def scan_page_lines(html: bytes) -> PageScan:
         if _has_class(element, "fs-fact"):
             scan.uncited.append(Fact(element.get("id") or "", element.sourceline or 0,
                                      "".join(element.itertext())))
-    if b"[^" not in html and b"](" not in html:
+    if not _may_hold_markdown(html):
         return scan.interned()  # most pages: no left-over Markdown to look for
     for text in _SUSPECT_TEXT(root):
         owner = text.getparent()
@@ -271,6 +271,19 @@ def scan_page_lines(html: bytes) -> PageScan:
         for match in _UNRENDERED_LINK.finditer(text):
             scan.unrendered_links.append((match.group(0), line))
     return scan.interned()
+
+
+_LINK_MARK = re.compile(rb"\]\(")
+
+
+def _may_hold_markdown(html: bytes) -> bool:
+    """Whether a page holds "[^" or "](", which may be Markdown left unconverted.
+
+    ``in`` looks for two bytes a byte at a time (0.17 s for each over the 7,010 pages
+    at 5,000 incidents); memchr finds a "^" (rare in HTML) first, and the regular
+    expression engine finds "](" by memchr on its first byte, in a third of the time.
+    """
+    return (b"^" in html and b"[^" in html) or _LINK_MARK.search(html) is not None
 
 
 def _link(href: str, line: int, classes: str | None, in_footnote: str) -> Link:

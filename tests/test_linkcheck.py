@@ -338,6 +338,19 @@ def test_linkcheck_reports_a_literal_footnote_reference(site_copy, capsys):
         "[^c9999] has no definition; it is shown as literal text [footnote-undefined]"])
 
 
+@pytest.mark.parametrize("text, footnotes, links", [
+    ("[^c9] alone", [("c9", 1)], []),
+    ("a ](page.md) alone", [], [("](page.md)", 1)]),
+    ("^ [ ^] ]( ( ] (", [], []),
+])
+def test_the_scan_finds_each_kind_of_left_over_markdown_on_its_own(text, footnotes, links):
+    # the fast scan hands such a page to the scan with lines, which finds the text
+    page = (f'<html><body><p id="p">{text}</p><div class="footnote"><ol><li id="fn:c1">'
+            '<p>q</p></li></ol></div></body></html>').encode()
+    scan = scan_page(page)
+    assert (scan.literal_footnotes, scan.unrendered_links) == (footnotes, links)
+
+
 def test_pages_are_mapped_to_their_records_only_when_a_problem_is_found(site_copy, capsys,
                                                                          monkeypatch):
     from generator import linkcheck as checks
