@@ -228,15 +228,8 @@ def scan_page(html: bytes) -> PageScan:
         attributes = element.attributes
         for name in ("href", "src"):
             value = attributes.get(name)
-            # settled(value, ids), inline: 1.2 million calls at 5,000 incidents, half of
-            # them for the attribute an element does not have
-            if not value:
-                continue
-            if value[0] == "#":
-                fragment = unquote(value[1:]) if "%" in value else value[1:]
-                if not fragment or fragment.startswith(":~:") or fragment in ids:
-                    continue
-            elif value.startswith("//") or _SCHEME.match(value) is not None:
+            # (most elements have one of the two: settled() is not asked about the other)
+            if not value or settled(value, ids):
                 continue
             links.append(_link(value, 0, attributes.get("class"),
                                in_footnote.get(element.mem_id, "")))
