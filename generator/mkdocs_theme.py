@@ -40,6 +40,7 @@ from mkdocs.commands.build import get_context
 from mkdocs.structure.files import InclusionLevel
 
 from . import mkdocs_pages, parallel
+from .jinja_calls import QuickCallContext
 from .linkcheck import PageScan, scan_page
 from .mkdocs_pages import _Capture
 
@@ -151,6 +152,7 @@ class ThemeWorkers:
 
         def render_share(share: list[tuple[int, str]]) -> list[Themed]:
             quick_lookups(env)
+            env.context_class = QuickCallContext
             remember_translations(env, config)
             render_partials_once(env, targets)
             capture = _Capture()

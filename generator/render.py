@@ -26,6 +26,7 @@ import jinja2.compiler
 from markupsafe import Markup
 
 from . import export, parallel, timeline, views
+from .jinja_calls import QuickCallContext
 from .check import CheckResult, fewer_collections
 from .model import (ACTOR_FIELDS, ACTOR_KINDS, INCIDENT_FIELDS, KINDS, Incident, Records,
                     Source)
@@ -172,6 +173,7 @@ def make_environment(templates: Path) -> jinja2.Environment:
     env.filters["url"] = link_target
     env.filters["escape_md"] = md_escape
     env.code_generator_class = _EscapedByFinalize
+    env.context_class = QuickCallContext
     return env
 
 
