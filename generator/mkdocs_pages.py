@@ -165,13 +165,16 @@ class _PageLinks:
     for the pages of a folder (the nav-less pages of a large site link to the same few
     thousand pages: a third of converting them went into resolving the same links).
 
-    A link is resolved by ``path_to_url`` the first time; when it reaches a page that is in
-    the site, and outside the folder of the linking page's URL, the relative URL it gives
-    is the same from every page whose URL is in the same parent folder, as long as the
-    target is outside that page's own folder too (MkDocs makes it relative component by
-    component: :func:`mkdocs.utils.get_relative_url`).  ``known`` maps (the linking page's
-    source folder, the parent of its URL's folder, the link's path) to (the target file,
-    its URL's components, the relative URL).
+    A link to a page of the site is resolved as ``path_to_url`` resolves it (the target's
+    URL made relative to the linking page's: :func:`mkdocs.utils.get_relative_url`, the
+    anchor noted for MkDocs' validation), without its parsing and guessing, which cost
+    as much again; any other link, to a missing or excluded page too, goes through
+    ``path_to_url``, which logs what MkDocs logs.  When the target is outside the folder
+    of the linking page's URL, the relative URL is the same from every page whose URL is
+    in the same parent folder, as long as the target is outside that page's own folder
+    too (MkDocs makes it relative component by component).  ``known`` maps (the linking
+    page's source folder, the parent of its URL's folder, the link's path) to (the target
+    file, its URL's components, the relative URL).
     """
 
     def __init__(self, file, files, known: dict) -> None:
@@ -188,22 +191,20 @@ class _PageLinks:
         path, anchor = match.groups()
         key = (self.source_folder, self.own[:-1], path)
         known = self.known.get(key)
-        if known is None:
-            rewritten = links.path_to_url(url)
-            # a normalised path already: get_file_from_path would parse it again
+        if known is not None and not self._inside_own_folder(known[1]):
+            target, _, relative = known
+        else:
+            # what path_to_url does with such a link when it reaches a page of the site
+            # (the path needs no unquoting, and is its target's src_uri once normalised)
             target = self.files.src_uris.get(
                 _RelativePathTreeprocessor._target_uri(self.file.src_uri, path))
             if target is None or target.inclusion.is_excluded():
-                return rewritten  # a warning was logged, or may have been
-            parts = mkdocs_utils._norm_parts(target.url)
-            if self._inside_own_folder(parts):
-                return rewritten
+                return links.path_to_url(url)  # which logs the warning MkDocs logs
             relative = mkdocs_utils.get_relative_url(target.url, self.file.url)
-            self.known[key] = (target, parts, relative)
-            return rewritten
-        target, parts, relative = known
-        if self._inside_own_folder(parts):
-            return links.path_to_url(url)
+            if known is None:
+                parts = mkdocs_utils._norm_parts(target.url)
+                if not self._inside_own_folder(parts):
+                    self.known[key] = (target, parts, relative)
         if anchor:
             links.links_to_anchors.setdefault(target, {}).setdefault(anchor, url)
             return f"{relative}#{anchor}"
