@@ -213,9 +213,15 @@ class _PageLinks:
     @staticmethod
     def learned(known: dict, since: int) -> list[tuple]:
         """The links ``known`` has resolved since it held ``since`` of them, in a form
-        that crosses processes: a worker sends them back with the pages of its share."""
-        return [(key, target.src_uri, parts, relative) for key, (target, parts, relative)
-                in itertools.islice(known.items(), since, None)]
+        that crosses processes: a worker sends them back with the pages of its share.
+
+        Read from the end: walking the tens of thousands of links a worker inherited, to
+        skip them, wrote to each one's reference count, and the pages they are on were
+        copied into the worker (0.43 s of the workers' time at 5,000 incidents)."""
+        new = list(itertools.islice(reversed(known.items()), len(known) - since))
+        new.reverse()
+        return [(key, target.src_uri, parts, relative)
+                for key, (target, parts, relative) in new]
 
     @staticmethod
     def learn(known: dict, learned: list[tuple], files) -> None:

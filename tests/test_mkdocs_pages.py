@@ -927,3 +927,14 @@ def test_the_collector_is_off_while_workers_build_and_on_again_after(
     # built here, Python-Markdown's instances are cycles: the collector runs, less often
     assert seen == ([(False, threshold[0])] if forked else [(True, 50_000)])
     assert gc.isenabled() and gc.get_threshold() == threshold
+
+
+def test_the_links_learned_are_those_resolved_since_in_order():
+    target = types.SimpleNamespace(src_uri="sources/s1.md")
+    known = {("incidents", (), f"../sources/s{i}.md"): (target, ["sources", f"s{i}"], f"r{i}")
+             for i in range(5)}
+    assert [key[2] for key, *_ in mkdocs_pages._PageLinks.learned(known, 2)] == [
+        "../sources/s2.md", "../sources/s3.md", "../sources/s4.md"]
+    assert mkdocs_pages._PageLinks.learned(known, 5) == []
+    assert mkdocs_pages._PageLinks.learned(known, 4) == [
+        (("incidents", (), "../sources/s4.md"), "sources/s1.md", ["sources", "s4"], "r4")]
