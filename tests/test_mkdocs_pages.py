@@ -938,3 +938,28 @@ def test_the_links_learned_are_those_resolved_since_in_order():
     assert mkdocs_pages._PageLinks.learned(known, 5) == []
     assert mkdocs_pages._PageLinks.learned(known, 4) == [
         (("incidents", (), "../sources/s4.md"), "sources/s1.md", ["sources", "s4"], "r4")]
+
+
+def test_a_preview_renders_the_few_pages_an_edit_reaches_in_its_own_process(monkeypatch):
+    """Forking workers from a preview's large process costs more than the pages that
+    list every record take to render; a full render still forks."""
+    from generator import render
+    from generator.check import check_project
+    from generator.render import RenderMemo
+    from generator.site import render_checked
+
+    forks, fork = [], parallel._Workers._fork
+    monkeypatch.setattr(parallel._Workers, "_fork", lambda self: forks.append(1) or fork(self))
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    result = check_project(REPO)
+    records = sum(len(getattr(result.records, kind)) for kind in render.KINDS)
+    monkeypatch.setattr(render, "MIN_PAGES_PER_WORKER", records // 2)
+    memo = RenderMemo()
+    first = render_checked(result, REPO / "site_templates", "Fact sheet", memo=memo)
+    assert len(forks) == 2  # every page: two workers
+    forks.clear()
+    again = render_checked(result, REPO / "site_templates", "Fact sheet", memo=memo)
+    assert memo.reused == sum(1 for path in first if path.count("/") == 1
+                              and not path.endswith("index.md") and path.endswith(".md"))
+    assert forks == []  # the listings and nothing else: here
+    assert again == first
