@@ -26,8 +26,8 @@ import jinja2.compiler
 from markupsafe import Markup
 
 from . import export, parallel, timeline, views
-from .jinja_calls import QuickCallContext
 from .check import CheckResult, fewer_collections
+from .jinja_calls import QuickCallContext
 from .model import (ACTOR_FIELDS, ACTOR_KINDS, INCIDENT_FIELDS, KINDS, Incident, Records,
                     Source)
 from .validate import references

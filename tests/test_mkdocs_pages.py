@@ -952,8 +952,7 @@ def test_a_preview_renders_the_few_pages_an_edit_reaches_in_its_own_process(monk
     monkeypatch.setattr(parallel._Workers, "_fork", lambda self: forks.append(1) or fork(self))
     monkeypatch.setattr(parallel, "cores", lambda: 2)
     result = check_project(REPO)
-    records = sum(len(getattr(result.records, kind)) for kind in render.KINDS)
-    monkeypatch.setattr(render, "MIN_PAGES_PER_WORKER", records // 2)
+    monkeypatch.setattr(render, "MIN_PAGES_PER_WORKER", render._page_work(result.records) // 2)
     memo = RenderMemo()
     first = render_checked(result, REPO / "site_templates", "Fact sheet", memo=memo)
     assert len(forks) == 2  # every page: two workers
